@@ -1,0 +1,84 @@
+/// The pixel layouts PlateStream passes between stages.
+public enum PixelFormat: String, Sendable, Codable, CaseIterable {
+    /// Packed 8-bit blue, green, red: what OpenCV and the recognizer expect.
+    case bgr24
+    /// Packed 8-bit red, green, blue.
+    case rgb24
+    /// One 8-bit luma plane.
+    case gray8
+
+    /// Bytes per pixel of the packed format.
+    public var bytesPerPixel: Int {
+        switch self {
+        case .bgr24, .rgb24: 3
+        case .gray8: 1
+        }
+    }
+}
+
+/// Heap memory for pixels, owned by one object and freed when it goes away.
+///
+/// Immutable once filled, so it is safe to share across threads: the producer writes through
+/// `mutableBytes` before it hands the buffer on, and nobody writes afterwards.
+public final class PixelBuffer: @unchecked Sendable {
+    /// Start of the pixels, aligned to 64 bytes.
+    public let bytes: UnsafeMutableRawPointer
+    /// Size of the allocation in bytes.
+    public let count: Int
+
+    /// Allocates `count` bytes (uninitialised).
+    public init(count: Int) {
+        precondition(count >= 0, "negative buffer size")
+        self.count = count
+        self.bytes = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+    }
+
+    /// Allocates and copies `bytes`.
+    public convenience init(copying bytes: UnsafeRawBufferPointer) {
+        self.init(count: bytes.count)
+        if let base = bytes.baseAddress { self.bytes.copyMemory(from: base, byteCount: bytes.count) }
+    }
+
+    deinit { bytes.deallocate() }
+}
+
+/// A decoded picture: size, pixel format, row stride and the pixels.
+public struct Image: Sendable {
+    /// Width in pixels.
+    public let width: Int
+    /// Height in pixels.
+    public let height: Int
+    /// Layout of each pixel.
+    public let format: PixelFormat
+    /// Bytes from the start of one row to the next (at least `width * format.bytesPerPixel`).
+    public let stride: Int
+    /// The pixels; row `y` starts at `buffer.bytes + y * stride`.
+    public let buffer: PixelBuffer
+
+    /// Wraps an existing buffer; the buffer must hold `stride * height` bytes.
+    public init(width: Int, height: Int, format: PixelFormat, stride: Int, buffer: PixelBuffer) {
+        precondition(width > 0 && height > 0, "image must not be empty")
+        precondition(stride >= width * format.bytesPerPixel, "stride shorter than a row")
+        precondition(buffer.count >= stride * height, "buffer smaller than stride * height")
+        self.width = width
+        self.height = height
+        self.format = format
+        self.stride = stride
+        self.buffer = buffer
+    }
+
+    /// Allocates a packed (stride = row size) image with uninitialised pixels.
+    public init(width: Int, height: Int, format: PixelFormat) {
+        let stride = width * format.bytesPerPixel
+        self.init(width: width, height: height, format: format, stride: stride,
+                  buffer: PixelBuffer(count: stride * height))
+    }
+
+    /// The bytes of pixel (x, y): `format.bytesPerPixel` values, in the format's channel order.
+    public func pixel(x: Int, y: Int) -> [UInt8] {
+        precondition(x >= 0 && x < width && y >= 0 && y < height, "pixel outside the image")
+        let p = buffer.bytes.advanced(by: y * stride + x * format.bytesPerPixel)
+            .assumingMemoryBound(to: UInt8.self)
+        return (0..<format.bytesPerPixel).map { p[$0] }
+    }
+}
