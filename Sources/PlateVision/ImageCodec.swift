@@ -4,18 +4,24 @@ public import Foundation
 
 /// Why an image could not be encoded, decoded or resized.
 public struct ImageCodecError: Error, CustomStringConvertible, Equatable {
-    private enum Kind: Equatable { case notAnImage, failed }
+    private enum Kind: Equatable { case notAnImage, tooLarge, failed }
     private let kind: Kind
     /// What went wrong, in words.
     public let message: String
 
     /// The bytes are not an image that can be decoded (or are truncated beyond repair).
     public static func notAnImage(_ message: String) -> ImageCodecError { .init(kind: .notAnImage, message: message) }
+    /// The header declares more pixels than allowed; refused before decoding.
+    public static func tooLarge(width: Int, height: Int, maxPixels: Int) -> ImageCodecError {
+        .init(kind: .tooLarge, message: "image declares \(width)x\(height) pixels, more than the limit of \(maxPixels)")
+    }
     /// OpenCV failed.
     public static func failed(_ message: String) -> ImageCodecError { .init(kind: .failed, message: message) }
 
     /// Whether this is the not-an-image case.
     public var isNotAnImage: Bool { kind == .notAnImage }
+    /// Whether the image was refused for its declared size.
+    public var isTooLarge: Bool { kind == .tooLarge }
     /// The message.
     public var description: String { message }
 }
@@ -45,8 +51,29 @@ public enum ImageCodec {
         return Data(bytes: out!, count: size)
     }
 
-    /// Decodes encoded image bytes into a BGR24 image.
-    public static func decode(_ data: Data) throws -> Image {
+    /// Default cap on decoded pixels: 50 megapixels (about 150 MB as BGR24).
+    public static let defaultMaxPixels = 50_000_000
+
+    /// Decodes JPEG, PNG, BMP, TIFF or WebP bytes into a BGR24 image. The header is read first: an
+    /// unknown format or a declared size over `maxPixels` is refused before any pixel is decoded.
+    public static func decode(_ data: Data, maxPixels: Int = defaultMaxPixels) throws -> Image {
+        guard ImageHeader.sniffFormat(data) != nil else {
+            throw ImageCodecError.notAnImage(data.isEmpty ? "empty image data"
+                : "not a JPEG, PNG, BMP, TIFF or WebP image")
+        }
+        guard let header = ImageHeader.parse(data) else {
+            throw ImageCodecError.notAnImage("image header is truncated or malformed")
+        }
+        guard header.width * header.height <= maxPixels else {
+            throw ImageCodecError.tooLarge(width: header.width, height: header.height, maxPixels: maxPixels)
+        }
+        // libjpeg and libpng fill a cut-off image with grey and only warn; a cut-off upload is an error.
+        if header.format == .jpeg, data.suffix(1024).range(of: Data([0xFF, 0xD9])) == nil {
+            throw ImageCodecError.notAnImage("truncated JPEG: no end-of-image marker")
+        }
+        if header.format == .png, data.suffix(12).range(of: Data("IEND".utf8)) == nil {
+            throw ImageCodecError.notAnImage("truncated PNG: no IEND chunk")
+        }
         var out: UnsafeMutablePointer<UInt8>? = nil
         var width: Int32 = 0, height: Int32 = 0
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
