@@ -1,0 +1,164 @@
+import Foundation
+
+/// Licence-plate templates per region (Plate Recognizer codes: `us-ca`, `de`, `br`, `kr`, `cn`, ...).
+///
+/// Patterns use OpenALPR's compact syntax, compiled to anchored regular expressions:
+/// `@` a letter A–Z, `#` a digit, `?` a letter or digit, `&` a Hangul syllable used on Korean plates,
+/// `*` a Chinese province character; `[...]`, `{m,n}` and `(a|b)` pass through (write `{0,1}`, not `?`, for an optional part); anything else is literal.
+/// The lists hold the current and recent standard issues of each region, not every vanity or special
+/// series, so `region: strict` drops vanity plates, as the Plate Recognizer docs warn.
+public enum RegionTemplates {
+    /// Hangul syllables on Korean plates (private, commercial, rental, military-free series).
+    public static let hangulPlateSyllables: String =
+        "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호"
+    /// One-character abbreviations of Chinese provinces, municipalities and regions.
+    public static let chineseProvinces: String = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+    /// Korean two-syllable region prefixes on older plates.
+    static let koreanRegions = "(서울|부산|대구|인천|광주|대전|울산|세종|경기|강원|충북|충남|전북|전남|경북|경남|제주)"
+
+    /// Patterns per region code.
+    public static let patterns: [String: [String]] = {
+        var p: [String: [String]] = [:]
+        // United States: common passenger series per state (https://en.wikipedia.org/wiki/United_States_license_plate_designs_and_serial_formats).
+        let us: [String: [String]] = [
+            "al": ["#@@####", "##@@###", "#@#####", "##@####", "##@@##", "#@@@###"],
+            "ak": ["@@@###", "@@@@##"],
+            "az": ["@@@####", "###@@@", "@@@###", "###@@@#"],
+            "ar": ["###@@@", "@@@##@", "#@@@@#"],
+            "ca": ["#@@@###", "#@@@##", "###@###", "#@#####", "##@@###"],
+            "co": ["###@@@", "@@@####", "@@@@##", "@@@###"],
+            "ct": ["#@@@@#", "@@#####", "###@@@", "@@@####", "##@@##"],
+            "de": ["######", "#####", "####", "@@####", "@#####"],
+            "dc": ["@@####", "@@@###", "####"],
+            "fl": ["@@@@##", "###@@@", "@##@@@", "@@@@###", "####@@", "@@@###", "@###@@"],
+            "ga": ["@@@####", "###@@@", "@@@###", "@@@@###"],
+            "hi": ["@@@###", "###@@@"],
+            "id": ["#@#####", "#@@####", "#@####", "##@####", "##@@###", "@#####", "#@@###", "@@####"],
+            "il": ["@@#####", "@######", "@@@####", "###@@@", "@@@###", "@@####"],
+            "in": ["###@", "###@@", "###@@@", "@@@###", "@@@####"],
+            "ia": ["@@@###", "###@@@", "@@@####"],
+            "ks": ["###@@@", "@@@###", "@@@####"],
+            "ky": ["###@@@", "@@@###", "@@@####"],
+            "la": ["@@@###", "###@@@", "@###@@@"],
+            "me": ["####@@", "###@@", "@@@####", "#####"],
+            "md": ["#@@####", "@@@####", "#@@@##", "###@@@"],
+            "ma": ["#@@@##", "###@@#", "####@@", "##@@##", "@@@###", "#@@###", "#####@"],
+            "mi": ["@@@####", "###@@@", "@@@###", "#@@@##"],
+            "mn": ["###@@@", "@@@###", "@@@####"],
+            "ms": ["@@@####", "@@@###", "@@#####"],
+            "mo": ["@@#@#@", "@@#@#@#", "###@@@", "@@@###"],
+            "mt": ["#####@", "##@####", "#@####@", "#####@@", "###@###", "@@@###"],
+            "ne": ["@@@###", "###@@@", "##@###", "#@####", "##@####", "#@#####", "##@##", "#@###"],
+            "nv": ["###@##", "##@###", "#@####", "@@@###", "###@@@"],
+            "nh": ["#######", "######", "#######", "@@@###", "###@@@"],
+            "nj": ["@##@@@", "@@@####", "@@@##@", "@@@###"],
+            "nm": ["@@@###", "###@@@", "###@@@@"],
+            "ny": ["@@@####", "@@@###", "###@@@", "@@#####"],
+            "nc": ["@@@####", "@@@###", "###@@@"],
+            "nd": ["###@@@", "@@@###"],
+            "oh": ["@@@####", "@@@###", "###@@@"],
+            "ok": ["@@@###", "###@@@", "@@@####"],
+            "or": ["###@@@", "@@@###", "###@@@@"],
+            "pa": ["@@@####", "@@@###", "###@@@"],
+            "ri": ["@@###", "######", "#####", "###@@@", "@@@###", "@####", "##@###"],
+            "sc": ["@@@###", "###@@@", "@@@####"],
+            "sd": ["#@@###", "##@###", "#@####", "##@@##", "#@@@##"],
+            "tn": ["@#####", "###@@@", "@@@###", "#@@@##"],
+            "tx": ["@@@####", "@@@###", "###@@@", "@##@@@", "###@@@@"],
+            "ut": ["@###@@", "###@@@", "@@@###", "@##@@"],
+            "vt": ["@@@###", "###@###", "###@@@"],
+            "va": ["@@@####", "@@@###", "###@@@"],
+            "wa": ["@@@####", "###@@@", "@@@###"],
+            "wv": ["#@@###", "##@###", "@@@###", "#@####"],
+            "wi": ["@@@####", "###@@@", "@@@###", "###@@@#"],
+            "wy": ["#####", "######", "##@###", "##@####", "#@####", "#####@"],
+            "pr": ["@@@###"],
+        ]
+        for (state, list) in us { p["us-\(state)"] = list }
+        // European countries, without the country band (the datasets' convention).
+        p["at"] = ["@{1,2}#{1,5}@{1,3}", "@{1,2}@{1,3}#{1,5}", "@{1,2}#{3,6}"]
+        p["be"] = ["#@@@###", "@@@###", "###@@@"]
+        p["bg"] = ["@{1,2}####@{1,2}"]
+        p["hr"] = ["@@#{3,4}@{1,2}"]
+        p["cy"] = ["@@@###"]
+        p["cz"] = ["#@#####", "#@@####", "#@?####"]
+        p["dk"] = ["@@#####"]
+        p["ee"] = ["###@@@"]
+        p["fi"] = ["@{2,3}#{1,3}"]
+        p["fr"] = ["@@###@@", "#{1,4}@{2,3}#{2}"]
+        p["de"] = ["@{1,3}@{1,2}#{1,4}[EH]{0,1}"]
+        p["gr"] = ["@@@####"]
+        p["hu"] = ["@@@###", "@@@@###"]
+        p["ie"] = ["##[12]{0,1}[A-Z]{1,2}#{1,6}"]
+        p["it"] = ["@@###@@"]
+        p["lv"] = ["@@#{1,4}"]
+        p["lt"] = ["@@@###"]
+        p["lu"] = ["@@####", "#{4,5}"]
+        p["mt"] = ["@@@###"]
+        p["nl"] = ["@@####", "####@@", "##@@##", "@@##@@", "@@@@##", "##@@@@", "##@@@#", "#@@@##", "@@###@", "@###@@", "@@@##@", "#@@###", "###@@#"]
+        p["no"] = ["@@#####"]
+        p["pl"] = ["@{2,3}[A-Z0-9]{4,5}"]
+        p["pt"] = ["@@##@@", "##@@##", "####@@", "@@####", "##@@@@"]
+        p["ro"] = ["@{1,2}#{2,3}@@@"]
+        p["sk"] = ["@@###@@", "@@@###"]
+        p["si"] = ["@@[A-Z0-9]{4,5}"]
+        p["es"] = ["####[BCDFGHJKLMNPRSTVWXYZ]{3}", "@{1,2}####@{1,2}"]
+        p["se"] = ["@@@##[A-Z0-9]"]
+        p["gb"] = ["@@##@@@", "@###@@@", "@@@###@"]
+        p["ch"] = ["@@#{1,6}"]
+        p["ua"] = ["@@####@@"]
+        // Brazil: grey series LLL-DDDD and Mercosul LLLDLDD.
+        p["br"] = ["@@@####", "@@@#@##"]
+        // Korea: 12가3456 / 123가4567, older plates with a region name.
+        p["kr"] = ["##&####", "###&####", "\(koreanRegions)##&####"]
+        // China: province + letter + 5 (blue, yellow), + 6 (green new-energy), special endings.
+        p["cn"] = ["*@[A-Z0-9]{5}", "*@[A-Z0-9]{6}", "*@[A-Z0-9]{4}[学警港澳挂领]"]
+        return p
+    }()
+
+    /// Every known region code, sorted.
+    public static var codes: [String] { patterns.keys.sorted() }
+
+    /// Whether `code` names a region or a country group (`us`, `eu`) this table knows.
+    public static func isKnown(_ code: String) -> Bool { !expand(code).isEmpty }
+
+    /// The region codes a hint covers: `us` means every state, `eu` every European country, else the code itself.
+    public static func expand(_ hint: String) -> [String] {
+        let code = hint.lowercased()
+        if patterns[code] != nil { return [code] }
+        if code == "us" { return codes.filter { $0.hasPrefix("us-") } }
+        if code == "eu" { return codes.filter { !$0.contains("-") && !["br", "kr", "cn"].contains($0) } }
+        return []
+    }
+
+    /// Whether `text` (upper case, no separators) matches a template of `region`.
+    public static func matches(_ text: String, region: String) -> Bool {
+        compiled[region.lowercased()]?.contains { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil } ?? false
+    }
+
+    /// Regions whose templates `text` matches, sorted.
+    public static func matchingRegions(_ text: String, among candidates: [String]? = nil) -> [String] {
+        (candidates ?? codes).filter { matches(text, region: $0) }
+    }
+
+    /// Translates one pattern into an anchored regular expression.
+    static func regex(for pattern: String) -> String {
+        var out = "^"
+        for ch in pattern {
+            switch ch {
+            case "@": out += "[A-Z]"
+            case "#": out += "[0-9]"
+            case "?": out += "[A-Z0-9]"
+            case "&": out += "[\(hangulPlateSyllables)]"
+            case "*": out += "[\(chineseProvinces)]"
+            default: out.append(ch)
+            }
+        }
+        return out + "$"
+    }
+
+    // Compiled once; NSRegularExpression is thread-safe for matching.
+    nonisolated(unsafe) private static let compiled: [String: [NSRegularExpression]] = patterns.mapValues { list in
+        list.map { try! NSRegularExpression(pattern: regex(for: $0)) }
+    }
+}
