@@ -48,6 +48,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Pure logic: PlateCore only.
+        .target(name: "PlateTracking", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
+
         // The CLI: the only place that wires adapters together.
         .executableTarget(
             name: "platestream",
@@ -60,6 +63,7 @@ let package = Package(
         ),
 
         .testTarget(name: "PlateCoreTests", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PlateTrackingTests", dependencies: ["PlateCore", "PlateTracking"], swiftSettings: swiftSettings),
         .testTarget(name: "PlateDecodeTests", dependencies: ["PlateCore", "PlateDecode"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",

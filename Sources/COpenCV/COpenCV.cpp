@@ -167,14 +167,14 @@ int copencv_net_output(const copencv_net *net, int index, const float **data, in
 }
 
 int copencv_letterbox_blob(const uint8_t *bgr, int width, int height, int stride, int dst_w, int dst_h,
-                           int pad, int swap_rb, float scale, float *blob, float *out_scale,
+                           int center, int pad, int swap_rb, float scale, float *blob, float *out_scale,
                            int *out_pad_x, int *out_pad_y, char *err, size_t err_len) {
     return guarded(err, err_len, [&]() -> int {
         if (!bgr || !blob || width <= 0 || height <= 0 || dst_w <= 0 || dst_h <= 0) { copy_error("invalid letterbox arguments", err, err_len); return COPENCV_BAD_ARGUMENT; }
         cv::Mat img(height, width, CV_8UC3, const_cast<uint8_t *>(bgr), (size_t)stride);
         float r = std::min((float)dst_w / width, (float)dst_h / height);
         int nw = std::max(1, (int)std::round(width * r)), nh = std::max(1, (int)std::round(height * r));
-        int px = (dst_w - nw) / 2, py = (dst_h - nh) / 2;
+        int px = center ? (dst_w - nw) / 2 : 0, py = center ? (dst_h - nh) / 2 : 0;
         cv::Mat canvas(dst_h, dst_w, CV_8UC3, cv::Scalar(pad, pad, pad));
         cv::Mat roi = canvas(cv::Rect(px, py, nw, nh));
         cv::resize(img, roi, cv::Size(nw, nh), 0, 0, r < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);

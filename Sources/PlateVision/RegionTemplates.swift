@@ -158,7 +158,7 @@ public enum RegionTemplates {
     }
 
     // Compiled once; NSRegularExpression is thread-safe for matching.
-    nonisolated(unsafe) private static let compiled: [String: [NSRegularExpression]] = patterns.mapValues { list in
+    private static let compiled: [String: [NSRegularExpression]] = patterns.mapValues { list in
         list.map { try! NSRegularExpression(pattern: regex(for: $0)) }
     }
 }

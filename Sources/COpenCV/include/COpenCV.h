@@ -59,11 +59,12 @@ int copencv_net_forward_u8(copencv_net *net, const uint8_t *input, const int *sh
 int copencv_net_output(const copencv_net *net, int index, const float **data, int *shape, int *ndims,
                        char *err, size_t err_len);
 
-/// Letterboxes a packed BGR24 image into dst_w x dst_h (keeping aspect ratio, centred, padded with `pad`)
+/// Letterboxes a packed BGR24 image into dst_w x dst_h (keeping aspect ratio, centred when center != 0,
+/// else at the top-left, padded with `pad`)
 /// and writes it as a float32 NCHW blob (1x3xHxW) scaled by `scale`, RGB order when swap_rb != 0.
 /// *out_scale is the resize factor and *out_pad_x / *out_pad_y the left / top padding in dst pixels.
 int copencv_letterbox_blob(const uint8_t *bgr, int width, int height, int stride, int dst_w, int dst_h,
-                           int pad, int swap_rb, float scale, float *blob, float *out_scale,
+                           int center, int pad, int swap_rb, float scale, float *blob, float *out_scale,
                            int *out_pad_x, int *out_pad_y, char *err, size_t err_len);
 
 /// Non-maximum suppression over n boxes (x, y, w, h per box) with scores; writes the kept indices

@@ -1,0 +1,195 @@
+internal import COpenCV
+import Foundation
+public import PlateCore
+
+/// A plate detector: an ONNX model in one of `DetectorModelConfiguration.Format`'s layouts, run by OpenCV.
+///
+/// Not thread-safe (it owns a cv::dnn::Net and reusable buffers): one instance per worker thread.
+public final class ONNXPlateDetector {
+    /// How the model is fed and decoded.
+    public let configuration: DetectorModelConfiguration
+    /// The model file.
+    public let path: String
+    private let net: OpenCVNet
+    private var blob: [Float]
+
+    /// Loads the model and checks, with one run on a blank input, that its output fits the configuration.
+    /// A model that does not fit throws `ModelError.mismatch` naming the difference.
+    public init(path: String, configuration: DetectorModelConfiguration) throws(ModelError) {
+        if let problem = configuration.problem() { throw .mismatch(path, problem) }
+        self.net = try OpenCVNet(path: path)
+        self.path = path
+        self.configuration = configuration
+        self.blob = [Float](repeating: 0, count: 3 * configuration.inputWidth * configuration.inputHeight)
+        let outputs: [Tensor]
+        do {
+            outputs = try blob.withUnsafeBufferPointer { input throws(ModelError) in try net.forward(input, shape: inputShape) }
+        } catch {
+            throw .mismatch(path, "it does not run on a 1x3x\(configuration.inputHeight)x\(configuration.inputWidth) input: \(error.message)")
+        }
+        guard let first = outputs.first else { throw .mismatch(path, "it has no output") }
+        if let problem = DetectorOutputDecoder.shapeProblem(first.shape, configuration: configuration) {
+            throw .mismatch(path, problem)
+        }
+    }
+
+    private var inputShape: [Int] { [1, 3, configuration.inputHeight, configuration.inputWidth] }
+
+    /// Plates in a BGR24 image with score ≥ `threshold`, after non-maximum suppression, best first.
+    public func detect(in image: Image, threshold: Double, nmsThreshold: Double = 0.45) throws(ModelError) -> [PlateDetection] {
+        precondition(image.format == .bgr24, "the detector takes BGR24 images")
+        let c = configuration
+        var scale: Float = 1
+        var padX: Int32 = 0, padY: Int32 = 0
+        try blob.withUnsafeMutableBufferPointer { out throws(ModelError) in
+            try checkNet { err, len in
+                copencv_letterbox_blob(image.buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(image.width),
+                                       Int32(image.height), Int32(image.stride), Int32(c.inputWidth), Int32(c.inputHeight),
+                                       c.letterbox == "center" ? 1 : 0, Int32(c.padValue), c.channelOrder == "rgb" ? 1 : 0,
+                                       c.scale, out.baseAddress, &scale, &padX, &padY, err, len)
+            }
+        }
+        let outputs = try blob.withUnsafeBufferPointer { input throws(ModelError) in try net.forward(input, shape: inputShape) }
+        let transform = LetterboxTransform(scale: Double(scale), padX: Double(padX), padY: Double(padY))
+        let raw = DetectorOutputDecoder.decode(outputs[0], configuration: c, transform: transform,
+                                               imageSize: ImageSize(width: image.width, height: image.height),
+                                               threshold: threshold)
+        let plateClasses = Set(c.labels.indices.filter { c.labels[$0].lowercased().contains("plate") })
+        let candidates = plateClasses.isEmpty ? raw : raw.filter { plateClasses.contains($0.classIndex) }
+        return try nonMaximumSuppression(candidates, threshold: nmsThreshold)
+    }
+
+    private func nonMaximumSuppression(_ detections: [PlateDetection], threshold: Double) throws(ModelError) -> [PlateDetection] {
+        guard detections.count > 1 else { return detections }
+        let boxes = detections.flatMap { [Float($0.box.xmin), Float($0.box.ymin), Float($0.box.width), Float($0.box.height)] }
+        let scores = detections.map { Float($0.score) }
+        var keep = [Int32](repeating: 0, count: detections.count)
+        var count: Int32 = 0
+        try checkNet { err, len in
+            copencv_nms(boxes, scores, Int32(detections.count), 0, Float(threshold), &keep, &count, err, len)
+        }
+        return keep.prefix(Int(count)).map { detections[Int($0)] }.sorted { $0.score > $1.score }
+    }
+}
+
+/// A plate reader: an ONNX model in one of `ReaderModelConfiguration.Format`'s layouts, run by OpenCV.
+///
+/// Not thread-safe: one instance per worker thread.
+public final class ONNXPlateReader {
+    /// How the model is fed and decoded.
+    public let configuration: ReaderModelConfiguration
+    /// The model file.
+    public let path: String
+    private let net: OpenCVNet
+
+    /// Loads the model and checks, with one run on a blank input, that its output fits the configuration.
+    public init(path: String, configuration: ReaderModelConfiguration) throws(ModelError) {
+        if let problem = configuration.problem() { throw .mismatch(path, problem) }
+        self.net = try OpenCVNet(path: path)
+        self.path = path
+        self.configuration = configuration
+        let blank = Image(width: configuration.inputWidth, height: configuration.inputHeight, format: .bgr24)
+        memset(blank.buffer.bytes, 0, blank.buffer.count)
+        let output: Tensor
+        do {
+            output = try runModel(on: blank)
+        } catch {
+            throw .mismatch(path, "it does not run on a \(configuration.inputWidth)x\(configuration.inputHeight) \(configuration.colorMode) input: \(error.message)")
+        }
+        if let problem = ReaderOutputDecoder.shapeProblem(output.shape, configuration: configuration) {
+            throw .mismatch(path, problem)
+        }
+    }
+
+    /// Cuts the plate out of a BGR24 image at the reader's input size: through the corners when the
+    /// detector gave plausible ones, else through the box; both grown by `margin` (a fraction of the size).
+    public func crop(_ image: Image, box: BoundingBox, corners: Quad?, margin: Double = 0.06) throws(ModelError) -> Image {
+        let c = configuration
+        var quad: [Point]
+        if let q = corners, Self.isPlausible(q, box: box) {
+            quad = [q.topLeft, q.topRight, q.bottomRight, q.bottomLeft]
+        } else {
+            quad = [Point(x: box.xmin, y: box.ymin), Point(x: box.xmax, y: box.ymin),
+                    Point(x: box.xmax, y: box.ymax), Point(x: box.xmin, y: box.ymax)]
+        }
+        // Grow the quad about its centre.
+        let cx = quad.reduce(0) { $0 + $1.x } / 4, cy = quad.reduce(0) { $0 + $1.y } / 4
+        quad = quad.map { Point(x: cx + ($0.x - cx) * (1 + 2 * margin), y: cy + ($0.y - cy) * (1 + 2 * margin)) }
+        let out = Image(width: c.inputWidth, height: c.inputHeight, format: .bgr24)
+        let flat = quad.flatMap { [Float($0.x), Float($0.y)] }
+        try checkNet { err, len in
+            copencv_warp_quad(image.buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(image.width), Int32(image.height),
+                              Int32(image.stride), 3, flat, out.buffer.bytes.assumingMemoryBound(to: UInt8.self),
+                              Int32(out.width), Int32(out.height), err, len)
+        }
+        return out
+    }
+
+    /// Corners are used only when they form a convex quad that roughly agrees with the box.
+    static func isPlausible(_ q: Quad, box: BoundingBox) -> Bool {
+        let p = [q.topLeft, q.topRight, q.bottomRight, q.bottomLeft]
+        var sign = 0.0
+        for i in 0..<4 {
+            let a = p[i], b = p[(i + 1) % 4], c = p[(i + 2) % 4]
+            let cross = (b.x - a.x) * (c.y - b.y) - (b.y - a.y) * (c.x - b.x)
+            if cross == 0 || (sign != 0 && (cross > 0) != (sign > 0)) { return false }
+            sign = cross
+        }
+        let xs = p.map(\.x), ys = p.map(\.y)
+        let hull = BoundingBox(xmin: xs.min()!, ymin: ys.min()!, xmax: xs.max()!, ymax: ys.max()!)
+        return hull.iou(box) > 0.5
+    }
+
+    /// Per-character alternatives of the plate in `crop` (any size; resized to the input size).
+    public func read(_ crop: Image) throws(ModelError) -> [CharacterAlternatives] {
+        ReaderOutputDecoder.decode(try runModel(on: crop), configuration: configuration)
+    }
+
+    private func runModel(on crop: Image) throws(ModelError) -> Tensor {
+        let c = configuration
+        precondition(crop.format == .bgr24, "the reader takes BGR24 crops")
+        var sized = crop
+        if crop.width != c.inputWidth || crop.height != c.inputHeight {
+            sized = Image(width: c.inputWidth, height: c.inputHeight, format: .bgr24)
+            try checkNet { err, len in
+                copencv_resize(crop.buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(crop.width), Int32(crop.height),
+                               Int32(crop.stride), 3, sized.buffer.bytes.assumingMemoryBound(to: UInt8.self),
+                               Int32(sized.width), Int32(sized.height), err, len)
+            }
+        }
+        let w = c.inputWidth, h = c.inputHeight
+        let channels = c.colorMode == "grey" ? 1 : 3
+        var pixels = [UInt8](repeating: 0, count: w * h * channels)      // HWC
+        let src = sized.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+        for y in 0..<h {
+            for x in 0..<w {
+                let o = y * sized.stride + 3 * x, b = src[o], g = src[o + 1], r = src[o + 2]
+                let d = (y * w + x) * channels
+                switch c.colorMode {
+                case "grey":
+                    // ITU-R BT.601 luma, as cv::cvtColor(BGR2GRAY) computes it.
+                    let luma: Int = Int(b) * 1868 + Int(g) * 9617 + Int(r) * 4899 + 8192
+                    pixels[d] = UInt8(luma >> 14)
+                case "rgb": pixels[d] = r; pixels[d + 1] = g; pixels[d + 2] = b
+                default: pixels[d] = b; pixels[d + 1] = g; pixels[d + 2] = r
+                }
+            }
+        }
+        let outputs: [Tensor]
+        switch c.format {
+        case .slots:
+            // fast-plate-ocr models take uint8 NHWC and normalise inside the graph.
+            outputs = try pixels.withUnsafeBufferPointer { input throws(ModelError) in
+                try net.forward(bytes: input, shape: [1, h, w, channels])
+            }
+        case .ctc:
+            var planar = [Float](repeating: 0, count: pixels.count)        // NCHW
+            for i in 0..<(w * h) { for ch in 0..<channels { planar[ch * w * h + i] = Float(pixels[i * channels + ch]) * c.scale } }
+            outputs = try planar.withUnsafeBufferPointer { input throws(ModelError) in
+                try net.forward(input, shape: [1, channels, h, w])
+            }
+        }
+        guard let first = outputs.first else { throw .inference("the reader produced no output") }
+        return first
+    }
+}

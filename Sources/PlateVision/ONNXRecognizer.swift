@@ -1,0 +1,134 @@
+import Foundation
+public import PlateCore
+
+/// Where the recognizer's models are and how to use them.
+public struct RecognizerConfiguration: Sendable {
+    /// Plate detector file and its configuration.
+    public var detector: (path: String, configuration: DetectorModelConfiguration)
+    /// Plate reader file and its configuration.
+    public var reader: (path: String, configuration: ReaderModelConfiguration)
+    /// Number of independent model instances, i.e. how many images can be recognized at once
+    /// (nil in the initializers: one per core).
+    public var workers: Int
+    /// Margin added around each plate before reading, as a fraction of its size.
+    public var cropMargin: Double
+
+    /// Creates a configuration.
+    public init(detector: (path: String, configuration: DetectorModelConfiguration),
+                reader: (path: String, configuration: ReaderModelConfiguration),
+                workers: Int? = nil, cropMargin: Double = 0.06) {
+        self.detector = detector
+        self.reader = reader
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.cropMargin = cropMargin
+    }
+
+    /// Loads `<name>.onnx` + `<name>.json` sidecars for the detector and reader from a models folder
+    /// laid out as the repository's `Models/` (`detector/plate-detector.*`, `ocr/plate-reader.*`).
+    public static func bundled(in modelsDirectory: String, workers: Int? = nil) throws -> RecognizerConfiguration {
+        func sidecar<T: Decodable>(_ path: String, as: T.Type) throws -> T {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.missing(path) }
+            do { return try JSONDecoder().decode(T.self, from: data) } catch {
+                throw ModelError.mismatch(path, "bad model description: \(error)")
+            }
+        }
+        let d = (modelsDirectory as NSString).appendingPathComponent("detector/plate-detector")
+        let r = (modelsDirectory as NSString).appendingPathComponent("ocr/plate-reader")
+        return RecognizerConfiguration(
+            detector: (d + ".onnx", try sidecar(d + ".json", as: DetectorModelConfiguration.self)),
+            reader: (r + ".onnx", try sidecar(r + ".json", as: ReaderModelConfiguration.self)),
+            workers: workers)
+    }
+}
+
+/// Finds and reads plates with ONNX models through OpenCV dnn: detect → rectify → read → region templates.
+///
+/// Thread-safe: each call borrows one of `workers` model sets (cv::dnn::Net is not thread-safe, so
+/// every worker owns its own nets) and waits when all are busy.
+public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
+    private final class Worker {
+        let detector: ONNXPlateDetector
+        let reader: ONNXPlateReader
+        init(detector: ONNXPlateDetector, reader: ONNXPlateReader) {
+            self.detector = detector
+            self.reader = reader
+        }
+    }
+
+    private let configuration: RecognizerConfiguration
+    // Why a condition lock: workers are borrowed by whatever thread calls recognize (Dispatch workers,
+    // HTTP handlers); the lock only guards the idle list, never a model run.
+    private let idle = NSCondition()
+    private var available: [Worker]
+    private let resolver = RegionResolver()
+
+    /// Loads every worker's models now, so a bad model fails at start-up, not at the first image.
+    public init(configuration: RecognizerConfiguration) throws(ModelError) {
+        self.configuration = configuration
+        var workers: [Worker] = []
+        for _ in 0..<configuration.workers {
+            workers.append(Worker(
+                detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
+                reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration)))
+        }
+        self.available = workers
+    }
+
+    private func withWorker<T>(_ body: (Worker) throws -> T) rethrows -> T {
+        idle.lock()
+        while available.isEmpty { idle.wait() }
+        let worker = available.removeLast()
+        idle.unlock()
+        defer {
+            idle.lock()
+            available.append(worker)
+            idle.signal()
+            idle.unlock()
+        }
+        return try body(worker)
+    }
+
+    /// Recognizes the plates in a BGR24 image.
+    public func recognize(_ image: Image, options: RecognitionOptions) throws -> RecognitionResult {
+        try withWorker { worker in
+            let size = ImageSize(width: image.width, height: image.height)
+            let t0 = DispatchTime.now()
+            var detections: [PlateDetection]
+            if options.cropped {
+                detections = [PlateDetection(box: BoundingBox(xmin: 0, ymin: 0, xmax: Double(image.width), ymax: Double(image.height)), score: 1)]
+            } else {
+                // Redaction mode trades false positives for recall: half the detection threshold.
+                let threshold = options.mode == .redaction ? options.detectionThreshold / 2 : options.detectionThreshold
+                detections = try worker.detector.detect(in: image, threshold: threshold)
+            }
+            let t1 = DispatchTime.now()
+            var plates: [PlateRead] = []
+            for detection in detections {
+                let crop = options.cropped ? image
+                    : try worker.reader.crop(image, box: detection.box, corners: detection.corners, margin: configuration.cropMargin)
+                guard let read = try read(crop, detection: detection, worker: worker, options: options) else { continue }
+                plates.append(read)
+            }
+            let t2 = DispatchTime.now()
+            return RecognitionResult(imageSize: size, plates: plates, vehicles: [],
+                                     detectMilliseconds: Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6,
+                                     readMilliseconds: Double(t2.uptimeNanoseconds - t1.uptimeNanoseconds) / 1e6)
+        }
+    }
+
+    private func read(_ crop: Image, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+        let characters = try worker.reader.read(crop)
+        guard !characters.isEmpty else { return nil }
+        let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
+        let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict)
+        guard case .accepted = verdict, let r = resolution else { return nil }
+        // The top text's per-character confidences; a template-chosen alternative gets none we can trust.
+        let characterScores = r.best.text == texts.first?.text ? characters.map { Double($0.best.probability) } : []
+        guard r.best.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
+        return PlateRead(text: r.best.text, score: r.best.score, characterScores: characterScores,
+                         candidates: r.candidates, region: r.region, matchesTemplate: r.matchesTemplate,
+                         detectionScore: detection.score, box: detection.box, corners: detection.corners,
+                         plateType: "Plate", color: PlateColor.estimate(crop).label)
+    }
+}

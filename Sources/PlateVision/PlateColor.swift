@@ -1,0 +1,50 @@
+public import PlateCore
+
+/// Estimates a plate's background colour from a crop: the colour class most pixels fall in.
+///
+/// Why pixel voting and not the mean: the characters cover a good part of the plate, and the mean of
+/// dark glyphs on yellow is brown, which is no plate colour.
+public enum PlateColor {
+    /// The colour names the Huawei API uses (`blue`, `yellow`, `green`, `white`, `black`), plus `red`, `grey`.
+    public static let names = ["blue", "yellow", "green", "white", "black", "red", "grey"]
+
+    /// The dominant colour class of a BGR24 crop and the share of pixels in it.
+    public static func estimate(_ crop: Image) -> ScoredLabel {
+        precondition(crop.format == .bgr24, "colour estimation takes BGR24")
+        var counts = [Int](repeating: 0, count: names.count)
+        let p = crop.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+        // Sample the inner 80 % to skip frame and background; a stride keeps it cheap on big crops.
+        let x0 = crop.width / 10, x1 = crop.width - crop.width / 10
+        let y0 = crop.height / 10, y1 = crop.height - crop.height / 10
+        let step = max(1, min(crop.width, crop.height) / 32)
+        var total = 0
+        for y in Swift.stride(from: y0, to: max(y1, y0 + 1), by: step) {
+            for x in Swift.stride(from: x0, to: max(x1, x0 + 1), by: step) {
+                let o = y * crop.stride + 3 * x
+                counts[classify(b: p[o], g: p[o + 1], r: p[o + 2])] += 1
+                total += 1
+            }
+        }
+        let best = counts.indices.max { counts[$0] < counts[$1] } ?? 3
+        return ScoredLabel(names[best], score: total == 0 ? 0 : Double(counts[best]) / Double(total))
+    }
+
+    /// The index in `names` of one pixel's colour class (HSV thresholds).
+    static func classify(b: UInt8, g: UInt8, r: UInt8) -> Int {
+        let rf = Double(r) / 255, gf = Double(g) / 255, bf = Double(b) / 255
+        let maxv = max(rf, gf, bf), minv = min(rf, gf, bf), delta = maxv - minv
+        let saturation = maxv == 0 ? 0 : delta / maxv
+        if maxv < 0.22 { return 4 }                                          // black
+        if saturation < 0.25 { return maxv > 0.62 ? 3 : 6 }                  // white / grey
+        var hue: Double
+        if maxv == rf { hue = 60 * ((gf - bf) / delta) } else if maxv == gf { hue = 60 * ((bf - rf) / delta + 2) } else { hue = 60 * ((rf - gf) / delta + 4) }
+        if hue < 0 { hue += 360 }
+        switch hue {
+        case 35..<70: return 1                                                // yellow
+        case 70..<170: return 2                                               // green
+        case 170..<260: return 0                                              // blue
+        case 260..<330: return 6
+        default: return hue < 35 && saturation > 0.5 && hue > 15 ? 1 : 5     // orange-ish yellow, else red
+        }
+    }
+}

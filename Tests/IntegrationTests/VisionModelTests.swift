@@ -1,0 +1,186 @@
+import Testing
+import Foundation
+import PlateCore
+@testable import PlateVision
+
+@Suite struct OutputDecodingTests {
+    let identity = LetterboxTransform(scale: 1, padX: 0, padY: 0)
+    let size = ImageSize(width: 640, height: 480)
+
+    @Test func platestreamRowsMapBackThroughTheLetterbox() {
+        let c = DetectorModelConfiguration(format: .platestream, inputWidth: 320, inputHeight: 320)
+        // Two rows: one plate at (100, 50) size 40x10 in input pixels, one below threshold.
+        var v = [Float](repeating: 0, count: 26)
+        v[0] = 100; v[1] = 50; v[2] = 40; v[3] = 10; v[4] = 0.9
+        v[5] = 80; v[6] = 45; v[7] = 120; v[8] = 45; v[9] = 120; v[10] = 55; v[11] = 80; v[12] = 55
+        v[17] = 0.1
+        let t = LetterboxTransform(scale: 0.5, padX: 0, padY: 10)              // input = original / 2 + (0, 10)
+        let d = DetectorOutputDecoder.decode(Tensor(shape: [1, 2, 13], values: v), configuration: c, transform: t,
+                                             imageSize: size, threshold: 0.5)
+        #expect(d.count == 1)
+        #expect(d[0].box == BoundingBox(xmin: 160, ymin: 70, xmax: 240, ymax: 90))
+        #expect(d[0].corners?.topLeft == Point(x: 160, y: 70))
+        #expect(d[0].corners?.bottomRight == Point(x: 240, y: 90))
+        #expect(abs(d[0].score - 0.9) < 1e-6)
+    }
+
+    @Test func yoloBothLayoutsAndEndToEnd() {
+        let c = DetectorModelConfiguration(format: .yolov8, inputWidth: 64, inputHeight: 64, labels: ["car", "plate"])
+        // 3 anchors, channels first: rows cx, cy, w, h, car, plate.
+        let channelsFirst: [Float] = [10, 20, 30,  10, 20, 30,  4, 4, 4,  2, 2, 2,  0.1, 0.8, 0.2,  0.7, 0.1, 0.05]
+        let a = DetectorOutputDecoder.decode(Tensor(shape: [1, 6, 3], values: channelsFirst), configuration: c,
+                                             transform: identity, imageSize: size, threshold: 0.5)
+        #expect(a.map(\.classIndex) == [1, 0])
+        #expect(a[0].box == BoundingBox(xmin: 8, ymin: 9, xmax: 12, ymax: 11))
+        var rows = [Float](repeating: 0, count: 18)
+        for i in 0..<3 { for j in 0..<6 { rows[i * 6 + j] = channelsFirst[j * 3 + i] } }
+        let b = DetectorOutputDecoder.decode(Tensor(shape: [1, 3, 6], values: rows), configuration: c,
+                                             transform: identity, imageSize: size, threshold: 0.5)
+        #expect(a == b)
+        #expect(DetectorOutputDecoder.shapeProblem([1, 6, 8400], configuration: c) == nil)
+        #expect(DetectorOutputDecoder.shapeProblem([1, 84, 8400], configuration: c)?.contains("[1, 6, N]") == true)
+
+        let e = DetectorModelConfiguration(format: .yoloEndToEnd, inputWidth: 64, inputHeight: 64)
+        let e2e: [Float] = [1, 2, 11, 12, 0.95, 0,  5, 5, 6, 6, 0.01, 0]
+        let d = DetectorOutputDecoder.decode(Tensor(shape: [1, 2, 6], values: e2e), configuration: e,
+                                             transform: identity, imageSize: size, threshold: 0.25)
+        #expect(d.count == 1 && d[0].box == BoundingBox(xmin: 1, ymin: 2, xmax: 11, ymax: 12))
+    }
+
+    @Test func ctcCollapsesRepeatsAndBlanksAndKeepsAlternatives() {
+        let c = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "AB1")
+        // classes: 0 blank, 1 A, 2 B, 3 1. Steps: A A blank A B(0.6 vs 1 0.4) blank
+        let steps: [[Float]] = [[0.1, 0.9, 0, 0], [0.05, 0.95, 0, 0], [0.9, 0.1, 0, 0], [0, 1, 0, 0],
+                                [0, 0, 0.6, 0.4], [1, 0, 0, 0]]
+        let chars = ReaderOutputDecoder.decode(Tensor(shape: [1, 6, 4], values: steps.flatMap { $0 }), configuration: c)
+        #expect(chars.map(\.best.character) == ["A", "A", "B"])
+        #expect(abs(chars[0].best.probability - 0.95) < 1e-6)                 // peak of the first run
+        #expect(chars[2].choices.map(\.character).prefix(2) == ["B", "1"])
+        let top = CandidateCombiner.topN(chars, n: 3).map(\.text)
+        #expect(top.prefix(2) == ["AAB", "AA1"])
+    }
+
+    @Test func slotsDropPaddingAndApplySoftmaxToLogits() throws {
+        let c = try ReaderModelConfiguration.fastPlateOCR(yaml: "max_plate_slots: 3\nalphabet: 'AB_'\npad_char: '_'\nimg_height: 8\nimg_width: 16\n")
+        #expect(c.format == .slots && c.slots == 3 && c.colorMode == "grey")
+        let logits: [Float] = [5, 0, 0,  0, 5, 0,  0, 0, 5]                   // A, B, pad
+        let chars = ReaderOutputDecoder.decode(Tensor(shape: [1, 9], values: logits), configuration: c)
+        #expect(chars.map(\.best.character) == ["A", "B"])
+        #expect(chars[0].best.probability > 0.9 && chars[0].best.probability < 1)
+        #expect(throws: ModelConfigurationError.self) { try ReaderModelConfiguration.fastPlateOCR(yaml: "alphabet: 'AB'\n") }
+    }
+}
+
+@Suite struct ModelLoadingTests {
+    func fixture(_ name: String) -> String { fixturesDirectory.appendingPathComponent(name).path }
+
+    @Test func bringYourOwnYoloLoadsAndAMismatchIsNamed() throws {
+        let ok = DetectorModelConfiguration(format: .yolov8, inputWidth: 64, inputHeight: 64, labels: ["plate"])
+        let detector = try ONNXPlateDetector(path: fixture("yolo-like.onnx"), configuration: ok)
+        let image = Image(width: 200, height: 100, format: .bgr24)
+        memset(image.buffer.bytes, 200, image.buffer.count)
+        let found = try detector.detect(in: image, threshold: 0.0)
+        #expect(!found.isEmpty && found.allSatisfy { $0.box.xmax <= 200 && $0.box.ymax <= 100 })
+
+        var twoLabels = ok
+        twoLabels.labels = ["plate", "car"]
+        #expect(throws: ModelError.mismatch(fixture("yolo-like.onnx"),
+                                            "output is [1, 5, 84]; a YOLOv8 model with 2 label(s) gives [1, 6, N] or [1, N, 6]")) {
+            try ONNXPlateDetector(path: fixture("yolo-like.onnx"), configuration: twoLabels)
+        }
+        let asOurs = DetectorModelConfiguration(format: .platestream, inputWidth: 64, inputHeight: 64)
+        #expect(throws: ModelError.self) { try ONNXPlateDetector(path: fixture("yolo-like.onnx"), configuration: asOurs) }
+        let e2e = DetectorModelConfiguration(format: .yoloEndToEnd, inputWidth: 64, inputHeight: 64)
+        _ = try ONNXPlateDetector(path: fixture("e2e-like.onnx"), configuration: e2e)
+    }
+
+    @Test func readersInBothFormatsLoadAndRead() throws {
+        let yaml = try String(contentsOfFile: fixture("fpo-like.yaml"), encoding: .utf8)
+        let fpo = try ONNXPlateReader(path: fixture("fpo-like.onnx"), configuration: try .fastPlateOCR(yaml: yaml))
+        let crop = Image(width: 120, height: 40, format: .bgr24)
+        memset(crop.buffer.bytes, 128, crop.buffer.count)
+        #expect(try fpo.read(crop).count <= 7)
+
+        let ctc = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "0123456789")
+        let reader = try ONNXPlateReader(path: fixture("ctc-like.onnx"), configuration: ctc)
+        #expect(try reader.read(crop).count <= 8)
+
+        var longer = ctc
+        longer.alphabet = "0123456789X"
+        #expect(throws: ModelError.self) { try ONNXPlateReader(path: fixture("ctc-like.onnx"), configuration: longer) }
+        var asSlots = try ReaderModelConfiguration.fastPlateOCR(yaml: yaml)
+        asSlots.slots = 9
+        #expect(throws: ModelError.self) { try ONNXPlateReader(path: fixture("fpo-like.onnx"), configuration: asSlots) }
+        #expect(throws: ModelError.missing("/no/such/reader.onnx")) {
+            try ONNXPlateReader(path: "/no/such/reader.onnx", configuration: ctc)
+        }
+    }
+
+    @Test func cropFollowsTheCorners() throws {
+        let ctc = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "0123456789")
+        let reader = try ONNXPlateReader(path: fixture("ctc-like.onnx"), configuration: ctc)
+        // A white rectangle on black; the crop through its corners (no margin) is white all over.
+        let image = Image(width: 100, height: 60, format: .bgr24)
+        memset(image.buffer.bytes, 0, image.buffer.count)
+        for y in 20..<40 { memset(image.buffer.bytes + y * image.stride + 30 * 3, 255, 40 * 3) }
+        let box = BoundingBox(xmin: 30, ymin: 20, xmax: 70, ymax: 40)
+        let quad = Quad(topLeft: Point(x: 30, y: 20), topRight: Point(x: 70, y: 20),
+                        bottomRight: Point(x: 70, y: 40), bottomLeft: Point(x: 30, y: 40))
+        let crop = try reader.crop(image, box: box, corners: quad, margin: 0)
+        #expect(crop.width == 32 && crop.height == 16)
+        #expect(crop.pixel(x: 16, y: 8) == [255, 255, 255])
+        #expect(crop.pixel(x: 2, y: 2)[0] > 200)
+        // Implausible corners (a bow tie) are ignored in favour of the box.
+        let bowTie = Quad(topLeft: Point(x: 30, y: 20), topRight: Point(x: 70, y: 40),
+                          bottomRight: Point(x: 70, y: 20), bottomLeft: Point(x: 30, y: 40))
+        #expect(!ONNXPlateReader.isPlausible(bowTie, box: box))
+        #expect(ONNXPlateReader.isPlausible(quad, box: box))
+    }
+}
+
+@Suite struct RegionResolverTests {
+    let resolver = RegionResolver()
+
+    @Test func hintsPreferAMatchingCandidateWithinTheMargin() {
+        let c = [PlateCandidate(text: "ABCI234", score: 0.5), PlateCandidate(text: "ABC1234", score: 0.3)]
+        let (r, verdict) = resolver.resolve(c, hints: ["br"], strict: false)
+        #expect(r?.best.text == "ABC1234")
+        #expect(r?.matchesTemplate == true && r?.region?.code == "br")
+        #expect(r?.candidates.map(\.text) == ["ABC1234", "ABCI234"])
+        if case .rejected = verdict { Issue.record("rejected") }
+        // Far below the top candidate: the hint is ignored and the top text stays.
+        let weak = [PlateCandidate(text: "ABCI234", score: 0.9), PlateCandidate(text: "ABC1234", score: 0.01)]
+        #expect(resolver.resolve(weak, hints: ["br"], strict: false).0?.best.text == "ABCI234")
+    }
+
+    @Test func strictDropsReadsWithoutTemplate() {
+        let c = [PlateCandidate(text: "ABCI234", score: 0.9)]
+        let (r, verdict) = resolver.resolve(c, hints: ["br"], strict: true)
+        #expect(r == nil)
+        guard case .rejected(let reason) = verdict else { Issue.record("accepted in strict mode"); return }
+        #expect(reason.code == "no-template-match")
+        #expect(resolver.resolve([PlateCandidate(text: "ABC1D34", score: 0.9)], hints: ["br"], strict: true).0 != nil)
+    }
+
+    @Test func scriptDecidesKoreaAndChina() {
+        #expect(resolver.resolve([PlateCandidate(text: "123가4567", score: 0.9)], hints: [], strict: false).0?.region?.code == "kr")
+        #expect(resolver.resolve([PlateCandidate(text: "京A12345", score: 0.9)], hints: [], strict: false).0?.region?.code == "cn")
+    }
+}
+
+@Suite struct PlateColorTests {
+    func solid(b: UInt8, g: UInt8, r: UInt8) -> Image {
+        let image = Image(width: 40, height: 20, format: .bgr24)
+        let p = image.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+        for i in 0..<(40 * 20) { p[3 * i] = b; p[3 * i + 1] = g; p[3 * i + 2] = r }
+        return image
+    }
+
+    @Test func classifiesPlateBackgrounds() {
+        #expect(PlateColor.estimate(solid(b: 200, g: 80, r: 20)).label == "blue")
+        #expect(PlateColor.estimate(solid(b: 20, g: 200, r: 230)).label == "yellow")
+        #expect(PlateColor.estimate(solid(b: 90, g: 200, r: 60)).label == "green")
+        #expect(PlateColor.estimate(solid(b: 240, g: 240, r: 240)).label == "white")
+        #expect(PlateColor.estimate(solid(b: 10, g: 10, r: 10)).label == "black")
+    }
+}
