@@ -27,33 +27,47 @@ public struct EngineConfig: Sendable, Equatable {
     /// Parses the JSON text; nil or empty text gives an empty configuration.
     public static func parse(_ text: String?) throws -> EngineConfig {
         guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return EngineConfig() }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            throw ParseError(description: "config is not a JSON object")
+        // JSONDecoder, not JSONSerialization: it keeps true apart from 1, which NSNumber bridging does not.
+        guard let object = try? JSONDecoder().decode([String: Scalar].self, from: Data(text.utf8)) else {
+            throw ParseError(description: "config is not a JSON object of strings and numbers")
         }
         var c = EngineConfig()
         for (key, value) in object {
             switch key {
             case "region":
-                guard let s = value as? String, s == "strict" else { throw ParseError(description: "config.region must be \"strict\"") }
+                guard case .string("strict") = value else { throw ParseError(description: "config.region must be \"strict\"") }
                 c.regionStrict = true
             case "threshold_d", "threshold_o":
-                guard let n = value as? NSNumber, !(value is Bool), (0...1).contains(n.doubleValue) else {
+                guard case .number(let n) = value, (0...1).contains(n) else {
                     throw ParseError(description: "config.\(key) must be a number between 0 and 1")
                 }
-                if key == "threshold_d" { c.thresholdD = n.doubleValue } else { c.thresholdO = n.doubleValue }
+                if key == "threshold_d" { c.thresholdD = n } else { c.thresholdO = n }
             case "mode":
-                guard let s = value as? String, let m = RecognitionOptions.Mode(rawValue: s), m != .normal else {
+                guard case .string(let s) = value, let m = RecognitionOptions.Mode(rawValue: s), m != .normal else {
                     throw ParseError(description: "config.mode must be \"fast\" or \"redaction\"")
                 }
                 c.mode = m
             case "detection_rule":
-                guard let s = value as? String, s == "strict" else { throw ParseError(description: "config.detection_rule must be \"strict\"") }
+                guard case .string("strict") = value else { throw ParseError(description: "config.detection_rule must be \"strict\"") }
                 c.detectionRuleStrict = true
             default:
                 throw ParseError(description: "unknown config key \"\(key)\" (known: region, threshold_d, threshold_o, mode, detection_rule)")
             }
         }
         return c
+    }
+
+    /// A JSON scalar as the config allows it.
+    enum Scalar: Decodable {
+        case string(String), number(Double), bool(Bool), other
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let n = try? c.decode(Double.self) { self = .number(n) }
+            else if let s = try? c.decode(String.self) { self = .string(s) }
+            else { self = .other }
+        }
     }
 
     /// The options with every key this configuration sets applied.

@@ -198,3 +198,53 @@ public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable
     /// Creates an error.
     public init(_ description: String) { self.description = description }
 }
+
+/// The model cards' sidecar JSON written by scripts/train (`input.shape`, `input.letterbox`, `alphabet`, ...).
+/// Flat configurations (`format`, `input_width`, ...) are accepted too, so users' sidecars can be short.
+struct TrainingSidecar: Decodable {
+    struct Letterbox: Decodable { let align: String?; let pad_value: Int? }
+    struct Input: Decodable {
+        let shape: [Int]
+        let channel_order: String?
+        let channels: String?
+        let letterbox: Letterbox?
+    }
+    let input: Input
+    let alphabet: String?
+    let blank_index: Int?
+}
+
+extension DetectorModelConfiguration {
+    /// Reads a detector sidecar in either the flat or the training-script layout.
+    static func fromSidecar(_ data: Data, path: String) throws -> DetectorModelConfiguration {
+        if let flat = try? JSONDecoder().decode(DetectorModelConfiguration.self, from: data) { return flat }
+        do {
+            let s = try JSONDecoder().decode(TrainingSidecar.self, from: data)
+            guard s.input.shape.count == 4 else { throw ModelConfigurationError("input.shape must be [1, 3, H, W]") }
+            return DetectorModelConfiguration(format: .platestream, inputWidth: s.input.shape[3], inputHeight: s.input.shape[2],
+                                              channelOrder: (s.input.channel_order ?? "bgr").lowercased(),
+                                              letterbox: s.input.letterbox?.align ?? "top-left",
+                                              padValue: s.input.letterbox?.pad_value ?? 114)
+        } catch {
+            throw ModelError.mismatch(path, "not a detector description: \(error)")
+        }
+    }
+}
+
+extension ReaderModelConfiguration {
+    /// Reads a reader sidecar in either the flat or the training-script layout.
+    static func fromSidecar(_ data: Data, path: String) throws -> ReaderModelConfiguration {
+        if let flat = try? JSONDecoder().decode(ReaderModelConfiguration.self, from: data) { return flat }
+        do {
+            let s = try JSONDecoder().decode(TrainingSidecar.self, from: data)
+            guard s.input.shape.count == 4, let alphabet = s.alphabet else {
+                throw ModelConfigurationError("input.shape must be [1, C, H, W] and alphabet present")
+            }
+            let grey = s.input.shape[1] == 1 || s.input.channels == "grey"
+            return ReaderModelConfiguration(format: .ctc, inputWidth: s.input.shape[3], inputHeight: s.input.shape[2],
+                                            colorMode: grey ? "grey" : "bgr", alphabet: alphabet, blank: s.blank_index ?? 0)
+        } catch {
+            throw ModelError.mismatch(path, "not a reader description: \(error)")
+        }
+    }
+}

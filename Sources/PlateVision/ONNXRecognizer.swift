@@ -26,21 +26,18 @@ public struct RecognizerConfiguration: Sendable {
     /// Loads `<name>.onnx` + `<name>.json` sidecars for the detector and reader from a models folder
     /// laid out as the repository's `Models/` (`detector/plate-detector.*`, `ocr/plate-reader.*`).
     public static func bundled(in modelsDirectory: String, workers: Int? = nil) throws -> RecognizerConfiguration {
-        func sidecar<T: Decodable>(_ path: String, as: T.Type) throws -> T {
+        func load(_ path: String) throws -> Data {
             guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.missing(path) }
-            do { return try JSONDecoder().decode(T.self, from: data) } catch {
-                throw ModelError.mismatch(path, "bad model description: \(error)")
-            }
+            return data
         }
         let d = (modelsDirectory as NSString).appendingPathComponent("detector/plate-detector")
         let r = (modelsDirectory as NSString).appendingPathComponent("ocr/plate-reader")
         return RecognizerConfiguration(
-            detector: (d + ".onnx", try sidecar(d + ".json", as: DetectorModelConfiguration.self)),
-            reader: (r + ".onnx", try sidecar(r + ".json", as: ReaderModelConfiguration.self)),
+            detector: (d + ".onnx", try DetectorModelConfiguration.fromSidecar(load(d + ".json"), path: d + ".json")),
+            reader: (r + ".onnx", try ReaderModelConfiguration.fromSidecar(load(r + ".json"), path: r + ".json")),
             workers: workers)
     }
 }
-
 /// Finds and reads plates with ONNX models through OpenCV dnn: detect → rectify → read → region templates.
 ///
 /// Thread-safe: each call borrows one of `workers` model sets (cv::dnn::Net is not thread-safe, so

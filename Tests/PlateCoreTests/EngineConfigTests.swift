@@ -9,6 +9,7 @@ import Testing
         #expect(o.detectionThreshold == 0.3 && o.readThreshold == 0.5)
         #expect(try EngineConfig.parse(nil) == EngineConfig())
         #expect(try EngineConfig.parse(#"{"mode":"redaction"}"#).mode == .redaction)
+        #expect(try EngineConfig.parse(#"{"threshold_o":0,"threshold_d":1}"#).thresholdO == 0)
     }
 
     @Test func refusesBadValuesNamingTheKey() {
