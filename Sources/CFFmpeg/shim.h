@@ -25,6 +25,19 @@ static inline int cffmpeg_averror_demuxer_not_found(void) { return AVERROR_DEMUX
 static inline int cffmpeg_averror_http_unauthorized(void) { return AVERROR_HTTP_UNAUTHORIZED; }
 static inline int cffmpeg_averror_http_forbidden(void) { return AVERROR_HTTP_FORBIDDEN; }
 static inline int cffmpeg_averror_http_not_found(void) { return AVERROR_HTTP_NOT_FOUND; }
+static inline int cffmpeg_averror_stream_not_found(void) { return AVERROR_STREAM_NOT_FOUND; }
+static inline int cffmpeg_averror_http_bad_request(void) { return AVERROR_HTTP_BAD_REQUEST; }
+static inline int cffmpeg_averror_http_other_4xx(void) { return AVERROR_HTTP_OTHER_4XX; }
+static inline int cffmpeg_averror_http_server_error(void) { return AVERROR_HTTP_SERVER_ERROR; }
+
+/// Converts a whole decoded frame into one packed destination plane (BGR24, RGB24, GRAY8), writing
+/// straight into `dst`: no intermediate buffer. Returns sws_scale's result (output height, or < 0).
+static inline int cffmpeg_scale_frame(struct SwsContext *ctx, const AVFrame *frame, uint8_t *dst, int dst_stride) {
+    uint8_t *const dst_planes[4] = { dst, NULL, NULL, NULL };
+    const int dst_strides[4] = { dst_stride, 0, 0, 0 };
+    return sws_scale(ctx, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
+                     dst_planes, dst_strides);
+}
 static inline int64_t cffmpeg_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 

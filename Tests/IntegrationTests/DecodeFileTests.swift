@@ -1,0 +1,274 @@
+import Foundation
+import Testing
+import PlateCore
+@testable import PlateDecode
+
+private typealias H = DecodeHarness
+
+/// FFmpegFrameSource on files made by the real ffmpeg CLI: containers and codecs, exact counts and
+/// timestamps, pixel values and layout in every output format, sampling, raw and piped webcam-like input.
+/// Decoding runs off the cooperative pool (`H.offPool`); the checks run in the test.
+@Suite struct DecodeFileTests {
+    @Test(arguments: ["h264.mp4", "hevc.mkv", "mjpeg.avi", "mpeg4.mov", "h264.ts"])
+    func decodesEveryFrameWithExactTimestamps(_ name: String) async throws {
+        let video = try #require(try await H.media().videos.first { $0.name == name })
+        let source = try await H.offPool { try FFmpegFrameSource(location: video.url.path) }
+        defer { source.close() }
+        let info = source.info
+        #expect(info.codec == video.codec)
+        #expect(info.container.contains(video.containerHint))
+        #expect(info.width == 320 && info.height == 240)
+        #expect(info.fps == 25)
+        #expect(!info.isLive)
+        let duration = try #require(info.durationSeconds)
+        #expect(abs(duration - Double(video.frames) / 25) < 0.1, "duration \(duration)")
+        if let count = info.frameCount { #expect(count == video.frames) }
+
+        let frames = try await H.offPool { try H.readAll(source) }
+        #expect(frames.count == video.frames)
+        #expect(frames.map(\.index) == Array(0..<video.frames))
+        // Frame k shows at exactly k/25 s, measured from the stream's start (the ts starts at 1.4 s).
+        let wrong = frames.filter { $0.mediaTime != MediaTime(value: Int64($0.index), timescale: 25) }
+        #expect(wrong.isEmpty, "first wrong: \(wrong.first.map { "#\($0.index) at \($0.mediaTime.value)/\($0.mediaTime.timescale)" } ?? "")")
+        for (a, b) in zip(frames, frames.dropFirst()) {
+            #expect(a.mediaTime < b.mediaTime)
+            #expect(a.wallClock <= b.wallClock)
+        }
+        #expect(frames.allSatisfy { $0.image.format == .bgr24 && $0.image.width == 320 && $0.image.height == 240 })
+        #expect(frames.allSatisfy { $0.cameraID == CameraID(video.url.path) })
+        #expect(source.stats.decoded == video.frames)
+        #expect(source.stats.delivered == video.frames)
+        #expect(source.stats.corruptPackets == 0)
+        // The clean end stays the end.
+        let after = try await H.offPool { try source.nextFrame() }
+        #expect(after == nil)
+    }
+
+    @Test(arguments: [PixelFormat.bgr24, .rgb24, .gray8])
+    func convertsThePatternIntoEachFormatWithRowsAtTheStride(_ format: PixelFormat) async throws {
+        var options = DecodeOptions()
+        options.outputFormat = format
+        let path = try await H.media().patternH264.path
+        let frames = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: path, options: options)) }
+        #expect(frames.count == 10)
+        for frame in frames {
+            #expect(frame.image.format == format)
+            #expect(frame.image.stride >= 100 * format.bytesPerPixel)
+            #expect(frame.image.buffer.count >= frame.image.stride * 80)
+            H.expectQuadrants(frame.image, tolerance: 6)
+        }
+    }
+
+    @Test func padsRowsTo64Bytes() async throws {
+        let path = try await H.media().patternH264.path
+        let frame = try #require(try await H.offPool { try FFmpegFrameSource(location: path).nextFrame() })
+        // 100 BGR pixels are 300 bytes; rows are padded to 320 so row y starts at y * 320.
+        #expect(frame.image.stride == 320)
+    }
+
+    @Test func decodesFullRangeMJPEGColours() async throws {
+        let path = try await H.media().patternMJPEG.path
+        let source = try await H.offPool { try FFmpegFrameSource(location: path) }
+        #expect(source.info.codec == "mjpeg")
+        let frames = try await H.offPool { try H.readAll(source) }
+        #expect(frames.count == 10)
+        for frame in frames { H.expectQuadrants(frame.image, tolerance: 14) }
+    }
+
+    @Test func keepsEveryNthFrame() async throws {
+        var options = DecodeOptions()
+        options.sampleEvery = 5
+        let (frames, stats) = try await decode(try h264MP4(), options)
+        #expect(frames.map(\.index) == [0, 5, 10, 15, 20, 25, 30, 35, 40, 45])
+        #expect(frames.allSatisfy { $0.mediaTime == MediaTime(value: Int64($0.index), timescale: 25) })
+        #expect(stats.decoded == 50)
+        #expect(stats.delivered == 10)
+        #expect(stats.droppedBySampling == 40)
+    }
+
+    @Test func capsTheFrameRate() async throws {
+        var options = DecodeOptions()
+        options.maxFPS = 10
+        let (frames, stats) = try await decode(try h264MP4(), options)
+        // 2 s at 25 fps capped to 10 fps: the first frame of each 0.1 s slot.
+        #expect(frames.count == 20)
+        #expect(Array(frames.map(\.index).prefix(6)) == [0, 3, 5, 8, 10, 13])
+        #expect(stats.droppedBySampling == 30)
+    }
+
+    @Test func sameFramesWithOneThreadAsWithMany() async throws {
+        let file = try await h264MP4()
+        var reference: [Frame] = []
+        for threads in [1, 0, 2] {
+            var options = DecodeOptions()
+            options.threads = threads
+            let (frames, _) = try await decode(file, options)
+            #expect(frames.map(\.index) == Array(0..<50), "threads=\(threads)")
+            if reference.isEmpty { reference = frames; continue }
+            for (x, y) in zip(reference, frames) {
+                let size = x.image.stride * x.image.height
+                #expect(memcmp(x.image.buffer.bytes, y.image.buffer.bytes, size) == 0, "frame \(x.index), threads=\(threads)")
+            }
+        }
+    }
+
+    // MARK: Webcam-like input: explicit input format and options
+
+    @Test func decodesRawYUYV422WithInputOptions() async throws {
+        var options = DecodeOptions()
+        options.inputFormat = "rawvideo"
+        options.videoSize = "100x80"
+        options.inputPixelFormat = "yuyv422"
+        options.frameRate = "25"
+        let path = try await H.media().rawYUYV.path
+        let source = try await H.offPool { [options] in try FFmpegFrameSource(location: path, options: options) }
+        #expect(source.info.codec == "rawvideo")
+        #expect(source.streamPixelFormat == "yuyv422")
+        #expect(source.info.width == 100 && source.info.height == 80 && source.info.fps == 25)
+        let frames = try await H.offPool { try H.readAll(source) }
+        #expect(frames.count == 10)
+        #expect(frames.allSatisfy { $0.mediaTime == MediaTime(value: Int64($0.index), timescale: 25) })
+        for frame in frames { H.expectQuadrants(frame.image, tolerance: 6) }
+    }
+
+    @Test func decodesMJPEGFromAPipe() async throws {
+        let dir = try H.temporaryDirectory("fifo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("camera.mjpeg")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        // The writer: ffmpeg producing 12 MJPEG frames into the pipe, as a webcam's MJPEG would arrive.
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        writer.arguments = ["-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", H.quadrantPattern,
+                            "-frames:v", "12", "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg", fifo.path]
+        writer.standardOutput = FileHandle.nullDevice
+        writer.standardError = FileHandle.nullDevice
+        try writer.run()
+        defer {
+            if writer.isRunning { kill(writer.processIdentifier, SIGKILL) }
+            writer.waitUntilExit()
+        }
+        var options = DecodeOptions()
+        options.inputFormat = "mjpeg"
+        options.frameRate = "25"
+        let source = try await H.offPool { [options] in try FFmpegFrameSource(location: fifo.path, options: options) }
+        #expect(source.info.codec == "mjpeg")
+        let frames = try await H.offPool { try H.readAll(source) }
+        #expect(frames.count == 12)
+        #expect(frames.map(\.index) == Array(0..<12))
+        for (a, b) in zip(frames, frames.dropFirst()) { #expect(a.mediaTime < b.mediaTime) }
+        for frame in frames { H.expectQuadrants(frame.image, tolerance: 14) }
+    }
+
+    @Test func rejectsOptionsTheInputDoesNotUnderstand() async throws {
+        var options = DecodeOptions()
+        options.formatOptions = ["no_such_option": "1"]
+        let path = try await h264MP4().path
+        let error = try await H.decodeError { [options] in try FFmpegFrameSource(location: path, options: options) }
+        #expect(error.code == .invalidOption)
+        #expect(error.description.contains("no_such_option"))
+        #expect(error.source == path)
+
+        var unknown = DecodeOptions()
+        unknown.inputFormat = "no_such_format"
+        let error2 = try await H.decodeError { [unknown] in try FFmpegFrameSource(location: path, options: unknown) }
+        #expect(error2.code == .invalidOption)
+        #expect(error2.description.contains("no_such_format"))
+    }
+
+    // MARK: Bad inputs
+
+    @Test func missingFileIsFileNotFound() async throws {
+        let path = try await H.media().directory.appendingPathComponent("no-such-video.mp4").path
+        let error = try await H.decodeError { try FFmpegFrameSource(location: path) }
+        #expect(error.code == .fileNotFound)
+        #expect(error.source == path)
+        #expect(error.description.contains(path))
+    }
+
+    @Test func textFileIsNotAVideo() async throws {
+        let path = try await H.media().textAsMP4.path
+        let error = try await H.decodeError { try FFmpegFrameSource(location: path) }
+        #expect(error.code == .notAVideo)
+        #expect(error.description.contains(path))
+        #expect(error.ffmpegCode != nil && error.ffmpegMessage != nil)
+    }
+
+    @Test func audioOnlyFileIsNotAVideo() async throws {
+        let path = try await H.media().audioOnly.path
+        let error = try await H.decodeError { try FFmpegFrameSource(location: path) }
+        #expect(error.code == .notAVideo)
+        #expect(error.description.contains("no video stream"))
+    }
+
+    @Test func unknownCodecIsUnsupported() async throws {
+        let path = try await H.media().unknownCodec.path
+        let error = try await H.decodeError { try FFmpegFrameSource(location: path) }
+        #expect(error.code == .unsupportedCodec)
+        #expect(error.description.contains(path))
+    }
+
+    @Test func truncatedFileDecodesUpToTheDamage() async throws {
+        let path = try await H.media().truncated.path
+        let source = try await H.offPool { try FFmpegFrameSource(location: path) }
+        #expect(source.info.frameCount == 50)  // the index still promises all of them
+        let frames = try await H.offPool { try H.readAll(source) }
+        #expect(frames.count > 5 && frames.count < 50, "\(frames.count) frames")
+        #expect(frames.map(\.index) == Array(0..<frames.count))
+        for (a, b) in zip(frames, frames.dropFirst()) { #expect(a.mediaTime < b.mediaTime) }
+        #expect(source.stats.corruptPackets > 0)
+        let after = try await H.offPool { try source.nextFrame() }
+        #expect(after == nil)
+    }
+
+    @Test func damagedTransportStreamDecodesAroundTheDamage() async throws {
+        let (frames, stats) = try await decode(try await H.media().damagedTS, DecodeOptions())
+        // Garbage over ~6 KB of a 60-frame stream: most frames survive, none crash the decoder.
+        #expect(frames.count >= 30 && frames.count <= 60, "\(frames.count) frames")
+        #expect(stats.corruptPackets > 0)
+        for (a, b) in zip(frames, frames.dropFirst()) { #expect(a.mediaTime < b.mediaTime) }
+    }
+
+    @Test func closeEndsTheSource() async throws {
+        let path = try await h264MP4().path
+        let source = try await H.offPool { try FFmpegFrameSource(location: path) }
+        _ = try await H.offPool { try source.nextFrame() }
+        source.close()
+        let error = try await H.decodeError { try source.nextFrame() }
+        #expect(error.code == .closed)
+    }
+
+    @Test func bundledSamplesMatchTheirManifest() async throws {
+        struct Manifest: Decodable {
+            struct Sample: Decodable {
+                let file: String, codec: String, width: Int, height: Int, fps: Double, frames: Int
+            }
+            let samples: [Sample]
+        }
+        let samples = H.repositoryRoot.appendingPathComponent("Samples")
+        let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: samples.appendingPathComponent("samples.json")))
+        #expect(manifest.samples.contains { $0.file == "traffic.mp4" })  // config.json's camera
+        for sample in manifest.samples {
+            let path = samples.appendingPathComponent(sample.file).path
+            let source = try await H.offPool { try FFmpegFrameSource(location: path) }
+            #expect(source.info.codec == sample.codec, "\(sample.file)")
+            #expect(source.info.width == sample.width && source.info.height == sample.height, "\(sample.file)")
+            #expect(source.info.fps == sample.fps, "\(sample.file)")
+            let frames = try await H.offPool { try H.readAll(source) }
+            #expect(frames.count == sample.frames, "\(sample.file)")
+            #expect(frames.last?.mediaTime == MediaTime(value: Int64(sample.frames - 1), timescale: Int64(sample.fps)))
+        }
+    }
+
+    /// Decodes a whole file off the pool.
+    private func decode(_ file: URL, _ options: DecodeOptions) async throws -> ([Frame], SourceStats) {
+        try await H.offPool {
+            let source = try FFmpegFrameSource(location: file.path, options: options)
+            return (try H.readAll(source), source.stats)
+        }
+    }
+
+    private func h264MP4() async throws -> URL {
+        try #require(try await H.media().videos.first { $0.name == "h264.mp4" }).url
+    }
+}
