@@ -1,0 +1,304 @@
+public import Foundation
+import GRDB
+public import PlateCore
+
+/// Which events a query matches by plate.
+public enum PlateMatch: Sendable, Hashable {
+    /// The plate equals the text (compared canonically: `ab-123` finds `AB123`).
+    case exact(String)
+    /// The plate starts with the text.
+    case prefix(String)
+    /// The plate contains the text.
+    case contains(String)
+    /// The plate is at most `maxDistance` single-character edits (Levenshtein) from the text:
+    /// what an operator types when the OCR may have misread a character or two.
+    case fuzzy(String, maxDistance: Int)
+}
+
+/// A query of the event store; every condition given must hold. Results come newest first.
+public struct EventQuery: Sendable, Hashable {
+    /// Only this camera.
+    public var cameraID: CameraID?
+    /// Only plates matching this.
+    public var plate: PlateMatch?
+    /// Only events at or after this time.
+    public var from: Date?
+    /// Only events before this time.
+    public var to: Date?
+    /// At most this many events (capped at `EventQuery.maxLimit`).
+    public var limit: Int
+    /// Skip this many (for paging).
+    public var offset: Int
+
+    /// The most events one query returns.
+    public static let maxLimit = 10_000
+
+    /// A query; by default the 100 newest events.
+    public init(cameraID: CameraID? = nil, plate: PlateMatch? = nil, from: Date? = nil, to: Date? = nil,
+                limit: Int = 100, offset: Int = 0) {
+        self.cameraID = cameraID
+        self.plate = plate
+        self.from = from
+        self.to = to
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// One event as the store keeps it: the queryable fields, and the full Version-2 JSON.
+public struct StoredEvent: Sendable, Hashable {
+    /// The stable event identifier (`EventIdentifier`).
+    public var id: String
+    /// The camera.
+    public var cameraID: CameraID
+    /// The track number within the camera's run.
+    public var trackID: TrackID
+    /// Wall-clock time of the best frame, to the microsecond.
+    public var timestamp: Date
+    /// The plate text, canonical (upper case); nil for a vehicle without a plate.
+    public var plate: String?
+    /// Reading confidence of the plate.
+    public var plateScore: Double?
+    /// Detection confidence of the plate (`dscore`).
+    public var detectionScore: Double?
+    /// Region code, e.g. `us-ca`.
+    public var region: String?
+    /// Region confidence.
+    public var regionScore: Double?
+    /// Vehicle type as Plate Recognizer names it (`Sedan`).
+    public var vehicleType: String?
+    /// Vehicle detection confidence.
+    public var vehicleScore: Double?
+    /// Top vehicle colour.
+    public var vehicleColor: String?
+    /// Direction of travel in degrees.
+    public var direction: Int?
+    /// Seconds from the start of the media to the best frame.
+    public var positionSeconds: Double
+    /// The source, without credentials.
+    public var sourceURL: String
+    /// The saved frame's file name, if one was saved.
+    public var filename: String?
+    /// Why the tracker reported it then (`EmissionReason` raw value).
+    public var reason: String
+    /// The event's Version-2 JSON object, as the JSON Lines sink writes it.
+    public var json: String
+}
+
+/// Stores every event in SQLite (WAL) and answers queries for the HTTP API (config key `sqlite_file`).
+///
+/// One row per event, keyed by `EventIdentifier`: delivering the same event twice stores it once.
+/// Columns hold the queryable fields; `json` holds the full Version-2 object.
+public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
+    /// Configuration of the store.
+    public struct Configuration: Sendable, Equatable {
+        /// Path of the database file; created with its directory when missing.
+        public var path: String
+        /// Time zone of the JSON's `timestamp_local` (the version is always 2).
+        public var format: EventJSONFormat
+        /// How long a write waits for another writer of the same file before failing.
+        public var busyTimeout: TimeInterval
+
+        /// A configuration.
+        public init(path: String, format: EventJSONFormat = EventJSONFormat(), busyTimeout: TimeInterval = 10) {
+            self.path = path
+            self.format = format
+            self.busyTimeout = busyTimeout
+        }
+    }
+
+    /// The stable config key of this sink.
+    public static let configKey = "sqlite_file"
+
+    /// The configuration.
+    public let configuration: Configuration
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating) the database.
+    public init(configuration: Configuration) throws {
+        var configuration = configuration
+        configuration.format.version = .v2
+        self.configuration = configuration
+        database = try SQLiteSupport.openPool(path: configuration.path, busyTimeout: configuration.busyTimeout)
+        try Self.migrator.migrate(database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("events-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE event (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id TEXT NOT NULL UNIQUE,
+                    camera_id TEXT NOT NULL,
+                    track_id INTEGER NOT NULL,
+                    timestamp_us INTEGER NOT NULL,
+                    plate TEXT,
+                    plate_score REAL,
+                    detection_score REAL,
+                    region TEXT,
+                    region_score REAL,
+                    vehicle_type TEXT,
+                    vehicle_score REAL,
+                    vehicle_color TEXT,
+                    direction INTEGER,
+                    position_sec REAL NOT NULL,
+                    source_url TEXT NOT NULL,
+                    filename TEXT,
+                    reason TEXT NOT NULL,
+                    json TEXT NOT NULL
+                );
+                CREATE INDEX event_by_time ON event(timestamp_us);
+                CREATE INDEX event_by_camera ON event(camera_id, timestamp_us);
+                CREATE INDEX event_by_plate ON event(plate, timestamp_us);
+                """)
+        }
+        return migrator
+    }
+
+    /// Stores the event (once: a second delivery of the same event is ignored); `images.filename` is recorded.
+    public func deliver(_ event: TrackEvent, images: EventImages) throws {
+        let json = configuration.format.jsonValue(for: event, filename: images.filename)?.serialized() ?? "{}"
+        let plate = event.plate
+        let values: [(any DatabaseValueConvertible)?] = [
+            EventIdentifier.make(for: event), event.cameraID.rawValue, event.trackID.rawValue,
+            SQLiteSupport.micros(event.timestamp),
+            plate?.text, plate?.score, plate?.bestRead.detectionScore, plate?.region?.code, plate?.region?.score,
+            event.vehicle?.type.plateRecognizerName, event.vehicle?.score, event.vehicle?.color.first?.label,
+            event.direction, event.positionSeconds, event.sourceURL, images.filename, event.reason.rawValue, json,
+        ]
+        try database.write { db in
+            try db.execute(sql: """
+                INSERT INTO event (event_id, camera_id, track_id, timestamp_us, plate, plate_score, detection_score,
+                                   region, region_score, vehicle_type, vehicle_score, vehicle_color, direction,
+                                   position_sec, source_url, filename, reason, json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(event_id) DO NOTHING
+                """, arguments: StatementArguments(values))
+        }
+    }
+
+    /// Nothing to flush: every event is committed when `deliver` returns. Queries keep working.
+    public func shutdown() {}
+
+    /// The events matching the query, newest first.
+    public func events(matching query: EventQuery) throws -> [StoredEvent] {
+        let (whereClause, arguments) = Self.filter(query)
+        var all = arguments
+        all += [max(0, min(query.limit, EventQuery.maxLimit)), max(0, query.offset)]
+        return try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event \(whereClause) ORDER BY timestamp_us DESC, seq DESC LIMIT ? OFFSET ?",
+                             arguments: all).map(Self.storedEvent)
+        }
+    }
+
+    /// How many events match the query, ignoring its limit and offset.
+    public func count(matching query: EventQuery) throws -> Int {
+        let (whereClause, arguments) = Self.filter(query)
+        return try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event \(whereClause)", arguments: arguments) ?? 0
+        }
+    }
+
+    /// The event with this identifier, if stored.
+    public func event(id: String) throws -> StoredEvent? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM event WHERE event_id = ?", arguments: [id]).map(Self.storedEvent)
+        }
+    }
+
+    /// Deletes the events older than `date` (retention); returns how many went.
+    @discardableResult
+    public func deleteEvents(before date: Date) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM event WHERE timestamp_us < ?", arguments: [SQLiteSupport.micros(date)])
+            return db.changesCount
+        }
+    }
+
+    private static func filter(_ query: EventQuery) -> (String, StatementArguments) {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let camera = query.cameraID {
+            conditions.append("camera_id = ?")
+            arguments += [camera.rawValue]
+        }
+        if let from = query.from {
+            conditions.append("timestamp_us >= ?")
+            arguments += [SQLiteSupport.micros(from)]
+        }
+        if let to = query.to {
+            conditions.append("timestamp_us < ?")
+            arguments += [SQLiteSupport.micros(to)]
+        }
+        switch query.plate {
+        case nil: break
+        // Canonical text is letters and digits only, so it holds none of GLOB's `*?[` and needs no escaping;
+        // GLOB (case-sensitive, like the BINARY index) lets SQLite use `event_by_plate` for a prefix.
+        case .exact(let text):
+            conditions.append("plate = ?")
+            arguments += [PlateText.canonical(text)]
+        case .prefix(let text):
+            conditions.append("plate GLOB ?")
+            arguments += [PlateText.canonical(text) + "*"]
+        case .contains(let text):
+            conditions.append("instr(plate, ?) > 0")
+            arguments += [PlateText.canonical(text)]
+        case .fuzzy(let text, let maxDistance):
+            let canonical = PlateText.canonical(text)
+            let distance = max(0, maxDistance)
+            // The length bound is a cheap pre-filter: more edits than the length difference are needed.
+            conditions.append("length(plate) BETWEEN ? AND ? AND \(SQLiteSupport.editDistanceFunction.name)(plate, ?) <= ?")
+            arguments += [canonical.count - distance, canonical.count + distance, canonical, distance]
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+
+    private static func storedEvent(_ row: Row) -> StoredEvent {
+        StoredEvent(
+            id: row["event_id"],
+            cameraID: CameraID(row["camera_id"] as String),
+            trackID: TrackID(row["track_id"]),
+            timestamp: SQLiteSupport.date(micros: row["timestamp_us"]),
+            plate: row["plate"], plateScore: row["plate_score"], detectionScore: row["detection_score"],
+            region: row["region"], regionScore: row["region_score"],
+            vehicleType: row["vehicle_type"], vehicleScore: row["vehicle_score"], vehicleColor: row["vehicle_color"],
+            direction: row["direction"], positionSeconds: row["position_sec"], sourceURL: row["source_url"],
+            filename: row["filename"], reason: row["reason"], json: row["json"])
+    }
+}
+
+/// What the SQLite-backed sinks share: opening a WAL pool, time as integer microseconds, SQL functions.
+enum SQLiteSupport {
+    /// `platestream_edit_distance(a, b)`: Levenshtein distance of two texts (NULL when either is NULL).
+    static let editDistanceFunction = DatabaseFunction("platestream_edit_distance", argumentCount: 2, pure: true) { values in
+        guard let a = String.fromDatabaseValue(values[0]), let b = String.fromDatabaseValue(values[1]) else { return nil }
+        return PlateText.editDistance(a, b)
+    }
+
+    /// A WAL database pool on `path`, its directory created, with a busy timeout and our SQL functions.
+    static func openPool(path: String, busyTimeout: TimeInterval) throws -> DatabasePool {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.prepareDatabase { db in
+            db.add(function: editDistanceFunction)
+        }
+        // DatabasePool puts the file in WAL mode: readers (HTTP queries, the webhook worker) never block
+        // the writer (the pipeline's `deliver`), and a commit is one append to the log.
+        return try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// Microseconds since 1970, rounded: exact in SQLite's INTEGER, unlike a REAL of seconds.
+    static func micros(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// The date of a count of microseconds since 1970.
+    static func date(micros: Int64) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(micros) / 1_000_000)
+    }
+}
