@@ -15,6 +15,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries, each behind exactly one import.
@@ -48,26 +54,91 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Pure logic: PlateCore only.
-        .target(name: "PlateTracking", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
-
-        // The CLI: the only place that wires adapters together.
-        .executableTarget(
-            name: "platestream",
+        .target(
+            name: "PlateSinks",
             dependencies: [
-                "PlateCore", "PlateDecode", "PlateVision",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PlateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlateHTTP",
+            dependencies: [
+                "PlateCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
 
+        // Pure logic: PlateCore only (plus logging and metrics interfaces).
+        .target(name: "PlateTracking", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "PlatePipeline",
+            dependencies: [
+                "PlateCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Fakes for unit tests: scripted sources, fixed detectors, recording sinks.
+        .target(name: "PlateTesting", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
+
+        // The CLI: the only place that wires adapters together.
+        .executableTarget(
+            name: "platestream",
+            dependencies: [
+                "PlateCore", "PlateDecode", "PlateVision", "PlateTracking", "PlatePipeline", "PlateSinks", "PlateHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/config.schema.json")],
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "PlateCoreTests", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PlateTrackingTests", dependencies: ["PlateCore", "PlateTracking"], swiftSettings: swiftSettings),
-        .testTarget(name: "PlateDecodeTests", dependencies: ["PlateCore", "PlateDecode"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlatePipelineTests",
+            dependencies: [
+                "PlateCore", "PlatePipeline", "PlateTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlateSinksTests",
+            dependencies: ["PlateCore", "PlateSinks", "PlateTesting", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlateHTTPTests",
+            dependencies: [
+                "PlateCore", "PlateHTTP", "PlateTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlateDecodeTests",
+            dependencies: ["PlateCore", "PlateDecode", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PlateCore", "PlateDecode", "PlateVision"],
+            // platestream: the CLI tests run the built binary, so the build must make it first.
+            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "platestream",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -3,11 +3,11 @@ import PlateDecode
 
 /// The `platestream` command line.
 @main
-struct PlateStreamCommand: ParsableCommand {
+struct PlateStreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platestream",
         abstract: "On-premise licence-plate recognition for cameras and video files.",
-        subcommands: []
+        subcommands: [ProbeCommand.self, FramesCommand.self, ReadCommand.self, EvalCommand.self, ServeCommand.self, ConfigCommand.self, RunCommand.self]
     )
 
     func run() throws {

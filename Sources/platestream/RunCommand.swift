@@ -1,0 +1,434 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlateCore
+import PlateDecode
+import PlatePipeline
+import PlateSinks
+import PlateTracking
+import PlateVision
+import ServiceLifecycle
+
+/// `platestream run`: the stream processor. With `--config` it is the daemon (every active camera of
+/// config.json, its sinks, until SIGTERM); with a source it processes one file or camera and prints the
+/// Version-2 events as JSON Lines on standard output.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Recognize plates in a file or camera (events as JSON Lines on stdout), or run every camera of a configuration.",
+        discussion: """
+        platestream run --config config.json
+            Runs every active camera with the sinks its settings name (jsonlines_file, csv_file, image_dir, \
+        webhook_targets) and the SQLite event store (`database`), until every source has ended or SIGTERM / \
+        SIGINT, which drains the frames in flight and flushes every sink before exiting.
+
+        platestream run FILE-OR-URL [--jsonl PATH] [--csv PATH] ...
+            Processes one source with the default settings and prints each event as one line of \
+        Version-2 JSON on standard output; progress goes to standard error. Exits when a file ends.
+        """
+    )
+
+    @Argument(help: "A video file, rtsp://, http(s)://, /dev/videoN, or - for standard input (omit with --config).")
+    var source: String?
+
+    @Option(name: .customLong("config"), help: "Run the cameras of this configuration file.")
+    var configPath: String?
+
+    @OptionGroup var input: SourceOptions
+    @OptionGroup var models: ModelOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(name: .customLong("camera-id"), help: "Camera id of the single source's events.")
+    var cameraID: String = "camera-1"
+
+    @Option(name: .customLong("regions"), parsing: .upToNextOption,
+            help: "Region codes the plates should match, e.g. fr us-ca (single source).")
+    var regions: [String] = []
+
+    @Option(help: "Keep every Nth decoded frame (single source; default 2, as Stream).")
+    var sample: Int?
+
+    @Option(name: .customLong("max-fps"), help: "Recognize at most this many frames per second of video (single source).")
+    var maxFPS: Double?
+
+    @Option(name: .customLong("jsonl"), help: "Also append the events to this JSON Lines file (single source).")
+    var jsonlPath: String?
+
+    @Option(name: .customLong("csv"), help: "Also append the events to this CSV file (single source).")
+    var csvPath: String?
+
+    @Option(name: .customLong("image-dir"), help: "Save each event's best frame under this folder (single source).")
+    var imageDir: String?
+
+    @Option(help: "Time zone of timestamp_local, e.g. Europe/Paris (single source; default: the machine's).")
+    var timezone: String?
+
+    @Option(name: .customLong("health-interval"), help: "Seconds between per-camera health lines in the log.")
+    var healthInterval: Double = 60
+
+    @Flag(name: .customLong("no-progress"), help: "Do not report progress on stderr (single source).")
+    var noProgress = false
+
+    func validate() throws {
+        guard (source == nil) != (configPath == nil) else {
+            throw ValidationError("give either a source or --config FILE (not both)")
+        }
+        if let sample, sample < 1 { throw ValidationError("--sample must be 1 or more") }
+        if let maxFPS, !(maxFPS > 0 && maxFPS.isFinite) { throw ValidationError("--max-fps must be positive") }
+        guard healthInterval > 0 else { throw ValidationError("--health-interval must be positive") }
+        if let timezone, TimeZone(identifier: timezone) == nil {
+            throw ValidationError("--timezone: unknown time zone \"\(timezone)\"")
+        }
+        for region in regions where !RegionTemplates.isKnown(region) {
+            throw ValidationError("--regions: unknown region \"\(region)\"")
+        }
+        if configPath != nil, jsonlPath != nil || csvPath != nil || imageDir != nil || !regions.isEmpty || sample != nil
+            || maxFPS != nil || timezone != nil {
+            throw ValidationError("with --config, outputs and camera settings come from the configuration file")
+        }
+    }
+
+    func run() throws {
+        let logger = logging.bootstrap()
+        AppConfig.knownRegion = RegionTemplates.isKnown
+        let plan: RunPlan
+        if let configPath {
+            plan = try RunPlan.fromConfig(path: configPath, command: self, logger: logger)
+        } else {
+            plan = try RunPlan.single(source: source ?? "", command: self, logger: logger)
+        }
+        let outcome = try plan.execute(logger: logger)
+        if !outcome.failures.isEmpty {
+            for failure in outcome.failures { printError("error: \(failure)\n") }
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Everything `run` wires together before starting: cameras, recognizer, sinks, webhook outboxes.
+struct RunPlan {
+    var cameras: [CameraConfiguration]
+    var recognizer: any PlateRecognizer
+    var sinks: [SinkRegistration]
+    var outboxes: [WebhookOutbox]
+    var workers: Int
+    var healthInterval: Double
+    /// Single-source mode: the camera and what its (already open) file says, for the progress report.
+    var progress: (camera: CameraID, info: StreamInfo)?
+    var showProgress: Bool
+
+    /// How a run ended: one message per camera that failed.
+    struct Outcome {
+        var failures: [String]
+    }
+
+    // MARK: Single source
+
+    /// One source with the default settings (overridden by the flags); events to stdout.
+    static func single(source: String, command: RunCommand, logger: Logger) throws -> RunPlan {
+        var settings = CameraSettings.builtIn
+        if !command.regions.isEmpty { settings.regions = command.regions }
+        if let sample = command.sample { settings.sample = sample }
+        if let maxFPS = command.maxFPS { settings.maxFPS = maxFPS }
+        if let timezone = command.timezone { settings.timezone = timezone }
+        let cameraID = CameraID(command.cameraID)
+        var options = command.input.decodeOptions()
+        options.outputFormat = .bgr24
+        options.sampleEvery = settings.sample ?? 1
+        options.maxFPS = settings.maxFPS
+
+        // Opened here, not on the pipeline's decode thread, so a missing file or a bad source fails at once
+        // with the decoder's message (live sources reconnect and do not throw here).
+        let opened = try makeFrameSource(location: source, cameraID: cameraID, options: options,
+                                         logger: Logger(label: "platestream.decode"))
+        let info = SourceURL.kind(of: source).isLive ? nil : opened.info
+        let handOver = SourceHandOver(opened)
+        let tracker = try trackerConfiguration(settings, path: "options")
+        let sourceURL = SourceURL.withoutCredentials(source)
+        let camera = CameraConfiguration(
+            id: cameraID, options: settings.recognitionOptions, overflow: .automatic,
+            makeSource: { try handOver.take() },
+            makeTracker: { PlateTracker(cameraID: cameraID, sourceURL: sourceURL, configuration: tracker) })
+
+        let format = EventJSONFormat(version: .v2, timeZone: settings.timeZone)
+        var naming = ImageNaming()
+        var sinks = [SinkRegistration(name: "stdout", capacity: 1024,
+                                      sink: StandardOutputEventSink(format: format, naming: naming))]
+        if let imageDir = command.imageDir {
+            let writer = EventImageWriter.Configuration(directory: imageDir, timeZone: settings.timeZone)
+            naming.writers[cameraID] = writer
+            sinks[0] = SinkRegistration(name: "stdout", capacity: 1024,
+                                        sink: StandardOutputEventSink(format: format, naming: naming))
+            sinks.append(SinkRegistration(name: "images", sink: RunImageSink(
+                EventImageWriter(configuration: writer, encodeJPEG: { try ImageCodec.encodeJPEG($0, quality: 90) }),
+                cameras: [cameraID])))
+        }
+        if let path = command.jsonlPath {
+            let sink = JSONLinesEventSink(configuration: .init(path: try PathTemplate(path), format: format))
+            sinks.append(SinkRegistration(name: "jsonl", sink: RunEventSink(sink, cameras: nil, naming: naming)))
+        }
+        if let path = command.csvPath {
+            let sink = CSVEventSink(configuration: .init(path: try PathTemplate(path), format: format))
+            sinks.append(SinkRegistration(name: "csv", sink: RunEventSink(sink, cameras: nil, naming: naming)))
+        }
+        let recognizer = try command.models.makeRecognizer()
+        return RunPlan(cameras: [camera], recognizer: recognizer, sinks: sinks, outboxes: [],
+                       workers: command.models.workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                       healthInterval: command.healthInterval,
+                       progress: info.map { (cameraID, $0) },
+                       showProgress: !command.noProgress)
+    }
+
+    // MARK: Configuration file
+
+    /// Every active camera of the configuration, with the sinks their settings name.
+    static func fromConfig(path: String, command: RunCommand, logger: Logger) throws -> RunPlan {
+        let config = try AppConfig.load(path: path)
+        let baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func resolve(_ file: String) -> String {
+            file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+        }
+        if config.recognizer?.detector != nil || config.recognizer?.reader != nil {
+            // Why fail: a silently ignored model section would run the wrong models (STYLE rule 6).
+            throw ConfigError("\(path): recognizer.detector / recognizer.reader are not supported by `run` yet; use recognizer.models")
+        }
+        let resolved = config.resolvedCameras
+        guard !resolved.isEmpty else { throw ConfigError("\(path): no active camera") }
+
+        var cameras: [CameraConfiguration] = []
+        var naming = ImageNaming()
+        var sinks: [SinkRegistration] = []
+        for (index, camera) in resolved.enumerated() {
+            let settings = camera.settings
+            let id = CameraID(camera.id)
+            var options = command.input.decodeOptions()
+            options.outputFormat = .bgr24
+            options.sampleEvery = settings.sample ?? 1
+            options.maxFPS = settings.maxFPS
+            if let transport = settings.transport {
+                guard let value = DecodeOptions.Transport(rawValue: transport) else {
+                    throw ConfigError("$.cameras[\(index)].transport: unknown transport \"\(transport)\"")
+                }
+                options.transport = value
+            }
+            // Relative file paths are relative to the configuration file, like every other path in it.
+            let location = SourceURL.kind(of: camera.url) == .file ? resolve(camera.url) : camera.url
+            let tracker = try trackerConfiguration(settings, path: "$.cameras[\(index)]")
+            let sourceURL = SourceURL.withoutCredentials(camera.url)
+            let decodeLogger = Logger(label: "platestream.decode")
+            let decodeOptions = options
+            cameras.append(CameraConfiguration(
+                id: id, options: settings.recognitionOptions, overflow: .automatic,
+                makeSource: { try makeFrameSource(location: location, cameraID: id, options: decodeOptions, logger: decodeLogger) },
+                makeTracker: { PlateTracker(cameraID: id, sourceURL: sourceURL, configuration: tracker) }))
+            if let dir = settings.imageDir {
+                let saves = Set(settings.saveImages ?? ["frame"])
+                naming.writers[id] = EventImageWriter.Configuration(
+                    directory: resolve(dir), saveFrame: saves.contains("frame"), saveVehicleCrop: saves.contains("vehicle"),
+                    savePlateCrop: saves.contains("plate"), timeZone: settings.timeZone)
+            }
+        }
+        let encodeJPEG: JPEGEncoder = { try ImageCodec.encodeJPEG($0, quality: 90) }
+        for camera in resolved {
+            let id = CameraID(camera.id)
+            if let writer = naming.writers[id] {
+                sinks.append(SinkRegistration(name: "images:\(camera.id)", sink: RunImageSink(
+                    EventImageWriter(configuration: writer, encodeJPEG: encodeJPEG), cameras: [id])))
+            }
+        }
+
+        // File sinks: one per (path, version), serving the cameras that name it, each in its own time zone.
+        struct FileKey: Hashable { var path: String; var version: Int }
+        func fileGroups(_ key: (CameraSettings) -> String?) -> [(FileKey, [CameraConfig])] {
+            var order: [FileKey] = []
+            var groups: [FileKey: [CameraConfig]] = [:]
+            for camera in resolved {
+                guard let path = key(camera.settings) else { continue }
+                let k = FileKey(path: path, version: camera.settings.version ?? 2)
+                if groups[k] == nil { order.append(k) }
+                groups[k, default: []].append(camera)
+            }
+            return order.map { ($0, groups[$0]!) }
+        }
+        func format(_ version: Int, _ cameras: [CameraConfig]) throws -> EventJSONFormat {
+            guard let version = StreamJSONVersion(rawValue: version) else {
+                throw ConfigError("\(path): unknown JSON version \(version)")
+            }
+            return EventJSONFormat(version: version, timeZone: .current, cameraTimeZones: Dictionary(
+                cameras.map { (CameraID($0.id), $0.settings.timeZone) }, uniquingKeysWith: { a, _ in a }))
+        }
+        func idSet(_ cameras: [CameraConfig]) -> Set<CameraID>? {
+            cameras.count == resolved.count ? nil : Set(cameras.map { CameraID($0.id) })
+        }
+        for (number, (key, group)) in fileGroups({ $0.jsonlinesFile }).enumerated() {
+            let sink = JSONLinesEventSink(configuration: .init(
+                path: try template(key.path, "jsonlines_file"), baseDirectory: baseDirectory, format: try format(key.version, group)))
+            sinks.append(SinkRegistration(name: number == 0 ? "jsonl" : "jsonl-\(number + 1)",
+                                          sink: RunEventSink(sink, cameras: idSet(group), naming: naming)))
+        }
+        for (number, (key, group)) in fileGroups({ $0.csvFile }).enumerated() {
+            let sink = CSVEventSink(configuration: .init(
+                path: try template(key.path, "csv_file"), baseDirectory: baseDirectory, format: try format(key.version, group)))
+            sinks.append(SinkRegistration(name: number == 0 ? "csv" : "csv-\(number + 1)",
+                                          sink: RunEventSink(sink, cameras: idSet(group), naming: naming)))
+        }
+
+        // The event store: every camera, Version 2.
+        let database = resolve(config.database ?? "platestream.db")
+        let store: SQLiteEventStore
+        do {
+            store = try SQLiteEventStore(configuration: .init(path: database, format: try format(2, resolved)))
+        } catch {
+            throw ConfigError("database \(database): \(error)")
+        }
+        sinks.append(SinkRegistration(name: "database", sink: RunEventSink(store, cameras: nil, naming: naming)))
+
+        // Webhooks: one outbox per distinct webhook setting, each in its own file next to the database.
+        struct HookKey: Hashable {
+            var targets: [String], header: String?, image: Bool, imageType: String, timeout: Double, version: Int
+        }
+        var hookOrder: [HookKey] = []
+        var hookGroups: [HookKey: [CameraConfig]] = [:]
+        for camera in resolved {
+            let s = camera.settings
+            guard let targets = s.webhookTargets, !targets.isEmpty else { continue }
+            let key = HookKey(targets: targets, header: s.webhookHeader, image: s.webhookImage ?? false,
+                              imageType: s.webhookImageType ?? "vehicle", timeout: s.webhookRequestTimeout ?? 30,
+                              version: s.version ?? 2)
+            if hookGroups[key] == nil { hookOrder.append(key) }
+            hookGroups[key, default: []].append(camera)
+        }
+        var outboxes: [WebhookOutbox] = []
+        for (number, key) in hookOrder.enumerated() {
+            let group = hookGroups[key]!
+            var image: WebhookImageType?
+            if key.image {
+                guard let type = WebhookImageType(rawValue: key.imageType) else {
+                    throw ConfigError("\(path): webhook_image_type: unknown image type \"\(key.imageType)\"")
+                }
+                image = type
+            }
+            let outbox: WebhookOutbox
+            do {
+                let headers = try key.header.map { [try WebhookHeader(parsing: $0)] } ?? []
+                outbox = try WebhookOutbox(
+                    configuration: WebhookConfiguration(
+                        targets: key.targets, headers: headers, image: image,
+                        requestTimeout: .milliseconds(Int64(key.timeout * 1000)),
+                        jsonFormat: try format(key.version, group),
+                        databasePath: database + "-outbox" + (number == 0 ? "" : "-\(number + 1)")),
+                    encodeJPEG: encodeJPEG)
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw ConfigError("\(path): webhook of camera(s) \(group.map(\.id).joined(separator: ", ")): \(error)")
+            }
+            outboxes.append(outbox)
+            sinks.append(SinkRegistration(name: number == 0 ? "webhook" : "webhook-\(number + 1)",
+                                          sink: RunEventSink(outbox, cameras: idSet(group), naming: naming,
+                                                             wantsCrops: image == .vehicle)))
+        }
+
+        var modelOptions = command.models
+        if modelOptions.modelsDirectory == nil, let dir = config.recognizer?.models { modelOptions.modelsDirectory = resolve(dir) }
+        if modelOptions.workers == nil { modelOptions.workers = config.recognizer?.workers }
+        let recognizer = try modelOptions.makeRecognizer()
+        logger.info("configuration loaded", metadata: [
+            "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
+            "sinks": "\(sinks.map(\.name))",
+        ])
+        return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes,
+                       workers: modelOptions.workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                       healthInterval: command.healthInterval, progress: nil, showProgress: false)
+    }
+
+    // MARK: Running
+
+    /// Runs the pipeline (and the webhook workers, and the progress report) under a ServiceGroup until the
+    /// sources end or SIGTERM/SIGINT, then prints the summary.
+    func execute(logger: Logger) throws -> Outcome {
+        let pipeline = try Pipeline(
+            configuration: PipelineConfiguration(
+                workerCount: workers, healthLogInterval: .milliseconds(Int64(healthInterval * 1000)),
+                logger: Logger(label: "platestream.pipeline")),
+            cameras: cameras, recognizer: recognizer, sinks: sinks)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = outboxes.map {
+            .init(service: WebhookService(outbox: $0), successTerminationBehavior: .ignore)
+        }
+        var progressService: ProgressService?
+        if let progress, showProgress {
+            let service = ProgressService(pipeline: pipeline, cameraID: progress.camera, info: progress.info,
+                                          isTerminal: isatty(STDERR_FILENO) == 1)
+            progressService = service
+            services.append(.init(service: service, successTerminationBehavior: .ignore))
+        }
+        // Last, so that at shutdown (reverse order) the pipeline drains before the outboxes are cancelled.
+        services.append(.init(service: PipelineService(pipeline: pipeline),
+                              successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let start = ContinuousClock.now
+        try runBlocking { try await group.run() }
+        progressService?.report(since: start, final: true)
+        return Self.summarize(pipeline.health(), seconds: (ContinuousClock.now - start).runSeconds)
+    }
+
+    /// Prints the final summary to stderr and collects the cameras that failed.
+    static func summarize(_ health: PipelineHealth, seconds: Double) -> Outcome {
+        var lines = [String(format: "summary: %.1f s, %d worker(s)", seconds, health.workerCount)]
+        var failures: [String] = []
+        for camera in health.cameras {
+            let end: String
+            switch camera.end {
+            case .endOfStream: end = "end of stream"
+            case .stopped: end = "stopped"
+            case .failed(let message):
+                end = "failed: \(message)"
+                failures.append("camera \(camera.cameraID): \(message)")
+            case nil: end = camera.state.rawValue
+            }
+            lines.append("  camera \(camera.cameraID): decoded \(camera.sourceStats.decoded), recognized \(camera.framesRecognized), "
+                         + "dropped \(camera.framesDropped), recognition errors \(camera.recognitionErrors), "
+                         + "events \(camera.events), reconnects \(camera.reconnects) (\(end))")
+        }
+        for sink in health.sinks {
+            lines.append("  sink \(sink.name): delivered \(sink.delivered), failures \(sink.failures), dropped \(sink.dropped)"
+                         + (sink.isShutDown ? "" : " (not shut down)"))
+        }
+        printError(lines.joined(separator: "\n") + "\n")
+        return Outcome(failures: failures)
+    }
+
+    private static func template(_ path: String, _ key: String) throws -> PathTemplate {
+        do { return try PathTemplate(path) } catch { throw ConfigError("\(key) \"\(path)\": \(error)") }
+    }
+}
+
+/// The tracker settings of a camera's resolved settings.
+func trackerConfiguration(_ settings: CameraSettings, path: String) throws -> TrackerConfiguration {
+    let mode = settings.detectionMode ?? "plate"
+    guard let detectionMode = TrackerConfiguration.DetectionMode(rawValue: mode) else {
+        throw ConfigError("\(path).detection_mode: unknown mode \"\(mode)\"")
+    }
+    return TrackerConfiguration(detectionMode: detectionMode, maxPredictionDelay: settings.maxPredictionDelay ?? 6,
+                                memoryDecay: settings.memoryDecay ?? 300, mergeBuffer: settings.mergeBuffer ?? 0)
+}
+
+/// Hands a source opened on the main thread to the pipeline's decode thread, exactly once.
+final class SourceHandOver: @unchecked Sendable {
+    // Why unchecked: the source is used by one thread at a time: this one until `take`, the decode thread after.
+    private var source: (any FrameSource)?
+    private let lock = NSLock()
+
+    /// Holds `source` until taken.
+    init(_ source: any FrameSource) { self.source = source }
+
+    /// The source; a second call throws.
+    func take() throws -> any FrameSource {
+        try lock.withLock {
+            guard let source else { throw ConfigError("the source was already taken") }
+            self.source = nil
+            return source
+        }
+    }
+}

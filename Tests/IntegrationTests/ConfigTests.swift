@@ -1,0 +1,56 @@
+import Testing
+import Foundation
+@testable import platestream
+
+@Suite struct ConfigTests {
+    func parse(_ json: String) throws -> AppConfig { try AppConfig.parse(Data(json.utf8), source: "test.json") }
+
+    func problems(_ json: String) -> String {
+        do { _ = try parse(json); return "" } catch { return "\(error)" }
+    }
+
+    @Test func theRepositoryConfigIsValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try AppConfig.load(path: root.appendingPathComponent("config.json").path)
+        #expect(!config.resolvedCameras.isEmpty)
+    }
+
+    @Test func cameraSettingsOverrideDefaultsWhichOverrideBuiltIns() throws {
+        let c = try parse("""
+        {"defaults": {"sample": 3, "regions": ["br"], "memory_decay": 60},
+         "cameras": [{"id": "a", "url": "a.mp4", "sample": 1},
+                     {"id": "b", "url": "rtsp://u:p@cam/s", "regions": ["us-ca"], "region_config": "strict"},
+                     {"id": "off", "url": "x.mp4", "active": false}]}
+        """)
+        let cams = c.resolvedCameras
+        #expect(cams.map(\.id) == ["a", "b"])
+        #expect(cams[0].settings.sample == 1 && cams[0].settings.regions == ["br"] && cams[0].settings.memoryDecay == 60)
+        #expect(cams[1].settings.sample == 3 && cams[1].settings.regions == ["us-ca"])
+        #expect(cams[1].settings.maxPredictionDelay == 6)               // built-in default
+        #expect(cams[1].settings.recognitionOptions.regionStrict)
+        #expect(!cams[0].settings.recognitionOptions.regionStrict)
+    }
+
+    @Test func everyMistakeIsReportedWithItsPath() {
+        let text = problems("""
+        {"cameras": [{"id": "a", "url": "a.mp4", "sample": "two", "detection_mode": "car", "colour": 1},
+                     {"url": "b.mp4", "max_prediction_delay": 0}],
+         "http": {"port": 8080}, "bogus": true}
+        """)
+        #expect(text.contains("$.cameras[0].sample: expected an integer, got \"two\""))
+        #expect(text.contains("$.cameras[0].detection_mode: expected one of \"plate\", \"vehicle\", got \"car\""))
+        #expect(text.contains("$.cameras[0].colour: unknown key"))
+        #expect(text.contains("$.cameras[1]: missing required key \"id\""))
+        #expect(text.contains("$.cameras[1].max_prediction_delay: expected a value > 0"))
+        #expect(text.contains("$.bogus: unknown key"))
+    }
+
+    @Test func semanticChecksAndTypesOfScalars() {
+        #expect(problems(#"{"cameras": [{"id": "a", "url": "x"}, {"id": "a", "url": "y"}]}"#).contains("duplicate camera id"))
+        #expect(problems(#"{"defaults": {"timezone": "Mars/Olympus"}}"#).contains("unknown time zone"))
+        #expect(problems(#"{"defaults": {"mmc": 1}}"#).contains("$.defaults.mmc: expected a boolean, got 1"))
+        #expect(problems(#"{"defaults": {"sample": true}}"#).contains("expected an integer, got true"))
+        #expect(problems(#"{"defaults": {"threshold_d": 0}}"#).isEmpty)
+        #expect(problems("{not json").contains("not valid JSON"))
+    }
+}
