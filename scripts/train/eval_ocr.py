@@ -1,0 +1,159 @@
+"""Measure the exported plate reader (ONNX) on the ground-truth plate crops of the dev sets.
+
+EVALUATION ONLY: the us, eu, br and br_crops sets are AGPL-licensed and must never be used as training data.
+
+    .venv-train/bin/python scripts/train/eval_ocr.py [--model Models/ocr/plate-reader.onnx] [--sets us,eu,br,br_crops]
+        [--misses .train/ocr/misses]   # writes miss lists + montages for error analysis
+
+Prints per set: exact-read %, exact with O/0 and I/1 folded, CER, and (br sets) exact with the Brazilian format
+(LLLDLDD / LLLDDDD) enforced on the per-step probabilities.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ocr_data as D  # noqa: E402  (only for preprocess + alphabet; no training data here)
+
+DATA = os.path.join(D.REPO, "..", "shared", "datasets")
+EVAL_SETS = ("us", "eu", "br", "br_crops")
+
+
+def load_set(name, mx=0.04, my=0.08):
+    base = os.path.join(DATA, name)
+    out = []
+    with open(os.path.join(base, "labels.jsonl")) as fh:
+        for line in fh:
+            r = json.loads(line)
+            im = cv2.imread(os.path.join(base, r["image"]))
+            if im is None:
+                continue
+            for p in r["plates"]:
+                if not p.get("text"):
+                    continue
+                if r.get("crop"):
+                    crop = im
+                else:
+                    x0, y0, x1, y1 = p["box"]
+                    w, h = x1 - x0, y1 - y0
+                    X0, Y0 = int(max(0, x0 - mx * w)), int(max(0, y0 - my * h))
+                    X1, Y1 = int(min(im.shape[1], x1 + mx * w)), int(min(im.shape[0], y1 + my * h))
+                    crop = im[Y0:Y1, X0:X1]
+                out.append((crop, p["text"], r["image"]))
+    return out
+
+
+def decode(probs, fmt=None):
+    """probs T x K. Greedy CTC; fmt: list of allowed-char strings per position (applied if lengths match)."""
+    idx = probs.argmax(1)
+    chars, steps, prev = [], [], 0
+    for t, k in enumerate(idx):
+        k = int(k)
+        if k != 0 and k != prev:
+            chars.append(D.ALPHABET[k - 1])
+            steps.append(t)
+        prev = k
+    conf = [float(probs[t].max()) for t in steps]
+    if fmt is not None:
+        for pat in fmt:
+            if len(pat) == len(chars):
+                for i, allowed in enumerate(pat):
+                    if chars[i] not in allowed:
+                        ids = [D.CHAR2IDX[c] for c in allowed]
+                        chars[i] = allowed[int(np.argmax(probs[steps[i], ids]))]
+                break
+    return "".join(chars), conf
+
+
+L_, D_ = D.plates.LETTERS, D.plates.DIGITS
+BR_FMT = [[L_, L_, L_, D_, L_ + D_, D_, D_]]
+
+
+def fold(s):
+    return s.replace("O", "0").replace("I", "1")
+
+
+def cer(a, b):
+    dp = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        prev, dp[0] = dp[0], i
+        for j in range(1, len(b) + 1):
+            cur = dp[j]
+            dp[j] = min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] != b[j - 1]))
+            prev = cur
+    return dp[len(b)]
+
+
+class OnnxReader:
+    def __init__(self, path):
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        self.s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+    def __call__(self, crop):
+        x = D.preprocess(crop).astype(np.float32)[None, None] / 255.0
+        return self.s.run(None, {"image": x})[0][0]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=os.path.join(D.REPO, "Models", "ocr", "plate-reader.onnx"))
+    ap.add_argument("--sets", default=",".join(EVAL_SETS))
+    ap.add_argument("--misses", default="")
+    a = ap.parse_args()
+    reader = OnnxReader(a.model)
+    tot_t, tot_n = 0.0, 0
+    for name in a.sets.split(","):
+        items = load_set(name)
+        n = len(items)
+        ex = exf = exb = 0
+        ed = nch = 0
+        misses = []
+        for crop, text, img in items:
+            t0 = time.perf_counter()
+            pr = reader(crop)
+            tot_t += time.perf_counter() - t0
+            tot_n += 1
+            pred, conf = decode(pr)
+            ex += pred == text
+            exf += fold(pred) == fold(text)
+            ed += cer(pred, text)
+            nch += len(text)
+            if name.startswith("br"):
+                pb, _ = decode(pr, BR_FMT)
+                exb += pb == text
+            if pred != text:
+                misses.append((crop, text, pred, img, conf))
+        line = "%-9s n=%4d  exact %5.1f%%  folded %5.1f%%  CER %5.1f%%" % (name, n, 100 * ex / n, 100 * exf / n, 100 * ed / max(1, nch))
+        if name.startswith("br"):
+            line += "  br-format %5.1f%%" % (100 * exb / n)
+        print(line, flush=True)
+        if a.misses:
+            os.makedirs(a.misses, exist_ok=True)
+            with open(os.path.join(a.misses, name + ".txt"), "w") as fh:
+                for crop, text, pred, img, conf in misses:
+                    fh.write("%s\t%s\t%s\t%s\n" % (text, pred, img, " ".join("%.2f" % c for c in conf)))
+            tiles = []
+            for crop, text, pred, img, conf in misses[:60]:
+                g = cv2.resize(crop, (240, 80))
+                g = np.concatenate([g, np.full((22, 240, 3), 255, np.uint8)], 0)
+                cv2.putText(g, "%s>%s" % (text, pred.encode("ascii", "replace").decode()), (2, 96), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 200), 1)
+                tiles.append(np.pad(g, ((2, 2), (2, 2), (0, 0))))
+            if tiles:
+                while len(tiles) % 5:
+                    tiles.append(np.zeros_like(tiles[0]))
+                rows = [np.concatenate(tiles[i:i + 5], 1) for i in range(0, len(tiles), 5)]
+                cv2.imwrite(os.path.join(a.misses, name + ".jpg"), np.concatenate(rows, 0))
+    print("mean time per crop (onnxruntime, 1 thread, incl. preprocessing): %.2f ms" % (1000 * tot_t / max(1, tot_n)))
+
+
+if __name__ == "__main__":
+    main()
