@@ -1,5 +1,6 @@
 import Foundation
 import PlateCore
+import PlateVision
 
 /// Per-camera settings (Plate Recognizer Stream's keys); every key is optional so that `defaults`
 /// and each camera can set any subset, the camera's value winning.
@@ -128,10 +129,29 @@ struct AppConfig: Decodable {
         var detector: DetectorModelSection?
         var reader: ReaderModelSection?
     }
-    /// A user-supplied detector: the model configuration keys plus `path`.
-    struct DetectorModelSection: Decodable { var path: String }
-    /// A user-supplied reader: `path` plus either `config` (fast-plate-ocr YAML) or the flat keys.
-    struct ReaderModelSection: Decodable { var path: String; var config: String? }
+    /// A user-supplied detector: `path` plus the model configuration keys (`format`, `input_width`, ...).
+    struct DetectorModelSection: Decodable {
+        var path: String
+        var configuration: DetectorModelConfiguration
+        enum CodingKeys: String, CodingKey { case path }
+        init(from decoder: any Decoder) throws {
+            path = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .path)
+            configuration = try DetectorModelConfiguration(from: decoder)
+        }
+    }
+    /// A user-supplied reader: `path` plus either `config` (fast-plate-ocr YAML beside it) or the flat keys.
+    struct ReaderModelSection: Decodable {
+        var path: String
+        var config: String?
+        var configuration: ReaderModelConfiguration?
+        enum CodingKeys: String, CodingKey { case path, config, format }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            config = try c.decodeIfPresent(String.self, forKey: .config)
+            configuration = c.contains(.format) ? try ReaderModelConfiguration(from: decoder) : nil
+        }
+    }
 
     var defaults: CameraSettings?
     var cameras: [CameraConfig]?

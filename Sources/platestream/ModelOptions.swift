@@ -28,9 +28,36 @@ struct ModelOptions: ParsableArguments {
         throw ValidationError("no Models/ folder found here or above the executable; pass --models DIR")
     }
 
-    /// Loads the recognizer (every worker's models), failing with the model error's message.
-    func makeRecognizer() throws -> ONNXRecognizer {
-        let configuration = try RecognizerConfiguration.bundled(in: resolvedDirectory(), workers: workers)
+    /// Loads the recognizer (every worker's models), failing with the model error's message. A config's
+    /// `recognizer.detector` / `recognizer.reader` replace the bundled models (paths relative to `baseDirectory`).
+    func makeRecognizer(section: AppConfig.Recognizer? = nil, baseDirectory: String = ".") throws -> ONNXRecognizer {
+        func resolve(_ file: String) -> String {
+            file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
+        }
+        var configuration: RecognizerConfiguration
+        let ownDetector = section?.detector, ownReader = section?.reader
+        if ownDetector != nil && ownReader != nil {
+            // Both replaced: the bundled models are not needed at all.
+            configuration = RecognizerConfiguration(detector: (resolve(ownDetector!.path), ownDetector!.configuration),
+                                                    reader: try Self.reader(ownReader!, resolve: resolve), workers: workers)
+        } else {
+            configuration = try RecognizerConfiguration.bundled(in: resolvedDirectory(), workers: workers)
+            if let d = ownDetector { configuration.detector = (resolve(d.path), d.configuration) }
+            if let r = ownReader { configuration.reader = try Self.reader(r, resolve: resolve) }
+        }
         return try ONNXRecognizer(configuration: configuration)
+    }
+
+    /// A reader from its config section: the flat keys, or a fast-plate-ocr YAML (`config`, else the model's
+    /// name with .yaml beside it).
+    static func reader(_ section: AppConfig.ReaderModelSection, resolve: (String) -> String)
+        throws -> (path: String, configuration: ReaderModelConfiguration) {
+        let path = resolve(section.path)
+        if let flat = section.configuration { return (path, flat) }
+        let yamlPath = section.config.map(resolve) ?? ((path as NSString).deletingPathExtension + ".yaml")
+        guard let text = try? String(contentsOfFile: yamlPath, encoding: .utf8) else {
+            throw ValidationError("recognizer.reader: no `format` keys and no plate config YAML at \(yamlPath)")
+        }
+        return (path, try ReaderModelConfiguration.fastPlateOCR(yaml: text))
     }
 }

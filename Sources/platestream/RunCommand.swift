@@ -188,10 +188,6 @@ struct RunPlan {
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
         }
-        if config.recognizer?.detector != nil || config.recognizer?.reader != nil {
-            // Why fail: a silently ignored model section would run the wrong models (STYLE rule 6).
-            throw ConfigError("\(path): recognizer.detector / recognizer.reader are not supported by `run` yet; use recognizer.models")
-        }
         let resolved = config.resolvedCameras
         guard !resolved.isEmpty else { throw ConfigError("\(path): no active camera") }
 
@@ -332,7 +328,7 @@ struct RunPlan {
         var modelOptions = command.models
         if modelOptions.modelsDirectory == nil, let dir = config.recognizer?.models { modelOptions.modelsDirectory = resolve(dir) }
         if modelOptions.workers == nil { modelOptions.workers = config.recognizer?.workers }
-        let recognizer = try modelOptions.makeRecognizer()
+        let recognizer = try modelOptions.makeRecognizer(section: config.recognizer, baseDirectory: baseDirectory)
         logger.info("configuration loaded", metadata: [
             "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
             "sinks": "\(sinks.map(\.name))",

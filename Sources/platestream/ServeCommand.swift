@@ -49,7 +49,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let port { http.port = port }
         if let host { http.host = host }
-        let recognizer = try models.makeRecognizer()
+        let baseDirectory = config.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? "."
+        var modelOptions = models
+        if modelOptions.modelsDirectory == nil, let dir = app?.recognizer?.models {
+            modelOptions.modelsDirectory = dir.hasPrefix("/") ? dir : (baseDirectory as NSString).appendingPathComponent(dir)
+        }
+        if modelOptions.workers == nil { modelOptions.workers = app?.recognizer?.workers }
+        let recognizer = try modelOptions.makeRecognizer(section: app?.recognizer, baseDirectory: baseDirectory)
         let usage = try SQLiteUsageCounter(path: database ?? app?.database ?? "platestream.db")
         let api: SnapshotAPI
         do {

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import PlateCore
 @testable import platestream
 
 @Suite struct ConfigTests {
@@ -52,5 +53,39 @@ import Foundation
         #expect(problems(#"{"defaults": {"sample": true}}"#).contains("expected an integer, got true"))
         #expect(problems(#"{"defaults": {"threshold_d": 0}}"#).isEmpty)
         #expect(problems("{not json").contains("not valid JSON"))
+    }
+}
+
+@Suite struct BringYourOwnModelTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures").path
+
+    func config(detectorFormat: String) throws -> AppConfig {
+        try AppConfig.parse(Data("""
+        {"recognizer": {"workers": 1,
+          "detector": {"path": "\(Self.fixtures)/yolo-like.onnx", "format": "\(detectorFormat)", "input_width": 64, "input_height": 64},
+          "reader": {"path": "\(Self.fixtures)/fpo-like.onnx"}}}
+        """.utf8), source: "byo.json")
+    }
+
+    @Test func configNamedYoloAndFastPlateOCRModelsRun() throws {
+        let recognizer = try ModelOptions.parse([]).makeRecognizer(section: try config(detectorFormat: "yolov8").recognizer)
+        let image = Image(width: 160, height: 120, format: .bgr24)
+        memset(image.buffer.bytes, 180, image.buffer.count)
+        var options = RecognitionOptions()
+        options.detectionThreshold = 0
+        options.readThreshold = 0
+        let result = try recognizer.recognize(image, options: options)
+        #expect(result.imageSize == ImageSize(width: 160, height: 120))
+        #expect(result.plates.allSatisfy { $0.text.count <= 7 })        // the fast-plate-ocr fixture has 7 slots
+    }
+
+    @Test func aModelThatDoesNotFitItsFormatFailsAtStartUp() throws {
+        do {
+            _ = try ModelOptions.parse([]).makeRecognizer(section: try config(detectorFormat: "platestream").recognizer)
+            Issue.record("a YOLO model loaded as the platestream format")
+        } catch {
+            #expect("\(error)".contains("yolo-like.onnx") && "\(error)".contains("[1, 5, 84]"))
+        }
     }
 }

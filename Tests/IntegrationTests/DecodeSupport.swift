@@ -153,8 +153,15 @@ enum DecodeHarness {
 
         private static let cached: Result<TestMedia, any Error> = Result { try TestMedia.make() }
 
+        /// The media directory, removed when the test process exits.
+        nonisolated(unsafe) private static var madeDirectory: String?
+
         private static func make() throws -> TestMedia {
             let dir = try temporaryDirectory("media")
+            madeDirectory = dir.path  // written once, before anyone reads it (under the static's once)
+            atexit {
+                if let path = TestMedia.madeDirectory { try? FileManager.default.removeItem(atPath: path) }
+            }
             func url(_ name: String) -> URL { dir.appendingPathComponent(name) }
             let source = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25"]
             let specs: [(String, [String], String, String, Int)] = [

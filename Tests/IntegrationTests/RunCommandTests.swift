@@ -163,7 +163,7 @@ private typealias H = DecodeHarness
         let binary = try Self.binary()
         let result = try await H.offPool { () throws -> (status: Int32, reason: Process.TerminationReason, stderr: String, waited: Bool) in
             let err = dir.appendingPathComponent("stderr")
-            FileManager.default.createFile(atPath: err.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["run", "--config", config.path]
