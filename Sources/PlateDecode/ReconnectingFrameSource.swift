@@ -184,9 +184,10 @@ public final class ReconnectingFrameSource: FrameSource, @unchecked Sendable {
         if needsRebase {
             needsRebase = false
             if let last {
-                // The new session counts from 0: continue after the last frame, by the wall-clock gap
-                // (at least one frame), and subtract where the session's own clock starts.
-                indexBase = last.index + 1 - frame.index
+                // The new session counts from 0. Indices continue after every frame decoded so far
+                // (delivered or dropped by sampling); media time continues after the last frame by the
+                // wall-clock gap (at least one frame), less where the session's own clock starts.
+                indexBase = lock.withLock { finishedStats.decoded }
                 let gap = max(frame.wallClock.timeIntervalSince(last.wallClock), last.frameDuration)
                 timeOffset = MediaTime(seconds: last.mediaTime.seconds + gap - frame.mediaTime.seconds)
             }

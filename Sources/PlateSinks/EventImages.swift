@@ -34,10 +34,13 @@ public struct EventImages: Sendable {
     /// The best frame, with the vehicle and plate crops cut from it along the event's boxes
     /// (each box grown by `padding` of its size on every side, clipped to the frame).
     public init(frame: Image, event: TrackEvent, padding: Double = 0.1) {
-        self.init(
-            frame: frame,
-            vehicleCrop: event.vehicle.flatMap { frame.sinkCrop($0.box, padding: padding) },
-            plateCrop: event.plateBox.flatMap { frame.sinkCrop($0, padding: padding) })
+        // Why no flatMap closures here: in -O builds, Swift 6.3's SIL ownership verifier asserted on
+        // closures capturing `frame` in this initializer (the release build crashed the compiler).
+        var vehicleCrop: Image? = nil
+        if let box = event.vehicle?.box { vehicleCrop = frame.sinkCrop(box, padding: padding) }
+        var plateCrop: Image? = nil
+        if let box = event.plateBox { plateCrop = frame.sinkCrop(box, padding: padding) }
+        self.init(frame: frame, vehicleCrop: vehicleCrop, plateCrop: plateCrop)
     }
 }
 

@@ -6,14 +6,18 @@ import PlateCore
 
 /// `ReconnectingFrameSource` over scripted sessions: renumbering across sessions, stats, close.
 @Suite struct ReconnectingFrameSourceTests {
-    /// A session that delivers `frames` frames (index k at k/25 s) and then fails with `failure`, or ends.
+    /// A session that decodes `frames` frames (index k at k/25 s), delivers every `every`th, and then fails
+    /// with `failure`, or ends.
     final class ScriptedSession: FrameSource, @unchecked Sendable {
         let frames: Int
+        let every: Int
         let failure: DecodeError?
         private var next = 0
+        private var delivered = 0
         private(set) var closed = false
-        init(frames: Int, failure: DecodeError?) {
+        init(frames: Int, every: Int = 1, failure: DecodeError?) {
             self.frames = frames
+            self.every = every
             self.failure = failure
         }
         var sourceDescription: String { "scripted" }
@@ -24,17 +28,21 @@ import PlateCore
         var stats: SourceStats {
             var s = SourceStats()
             s.decoded = next
-            s.delivered = next
+            s.delivered = delivered
+            s.droppedBySampling = next - delivered
             return s
         }
         func nextFrame() throws -> Frame? {
-            guard next < frames else {
-                if let failure { throw failure }
-                return nil
+            while next < frames {
+                let index = next
+                next += 1
+                guard index % every == 0 else { continue }
+                delivered += 1
+                return Frame(cameraID: "cam", index: index, mediaTime: MediaTime(value: Int64(index), timescale: 25),
+                             wallClock: Date(), image: Image(width: 2, height: 2, format: .gray8))
             }
-            defer { next += 1 }
-            return Frame(cameraID: "cam", index: next, mediaTime: MediaTime(value: Int64(next), timescale: 25),
-                         wallClock: Date(), image: Image(width: 2, height: 2, format: .gray8))
+            if let failure { throw failure }
+            return nil
         }
         func close() { closed = true }
     }
@@ -85,6 +93,21 @@ import PlateCore
         #expect(script.opens == 5)
         source.close()
         #expect(throws: DecodeError.self) { try source.nextFrame() }
+    }
+
+    @Test func indicesCountFramesDroppedBySamplingAcrossSessions() throws {
+        // Each session decodes 7 frames and delivers 0, 3, 6 of them (sampling), then drops the connection.
+        let script = Script([
+            ScriptedSession(frames: 7, every: 3, failure: streamEnded),
+            ScriptedSession(frames: 7, every: 3, failure: streamEnded),
+        ])
+        let source = ReconnectingFrameSource(sourceDescription: "rtsp://cam/s", backoff: fast) { _ in try script.open() }
+        defer { source.close() }
+        var indices: [Int] = []
+        for _ in 0..<6 { indices.append(try #require(try source.nextFrame()).index) }
+        // The second session's frames follow all 7 frames decoded by the first, not its last delivered one.
+        #expect(indices == [0, 3, 6, 7, 10, 13])
+        #expect(source.stats.droppedBySampling >= 4)
     }
 
     @Test func closeInterruptsABackoffWait() async throws {
