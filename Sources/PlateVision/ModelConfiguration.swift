@@ -32,18 +32,22 @@ public struct DetectorModelConfiguration: Codable, Sendable, Equatable {
     public var padValue: Int
     /// Class names in output order; the class named `plate` (or every class, if none is) counts as a plate.
     public var labels: [String]
+    /// The score the model was calibrated to keep (its card's threshold); the default `threshold_d` for it.
+    public var scoreThreshold: Double?
+    /// Boxes narrower than this many times their height are dropped (plates are wide); nil keeps all.
+    public var minimumAspect: Double?
 
     /// Coding keys as written in the JSON files (snake case).
     enum CodingKeys: String, CodingKey {
         case format, labels, scale
         case inputWidth = "input_width", inputHeight = "input_height", channelOrder = "channel_order"
-        case letterbox, padValue = "pad_value"
+        case letterbox, padValue = "pad_value", scoreThreshold = "score_threshold", minimumAspect = "min_aspect"
     }
 
     /// Creates a configuration.
     public init(format: Format, inputWidth: Int, inputHeight: Int, channelOrder: String = "bgr",
                 scale: Float = 1.0 / 255, letterbox: String = "top-left", padValue: Int = 114,
-                labels: [String] = ["plate"]) {
+                labels: [String] = ["plate"], scoreThreshold: Double? = nil, minimumAspect: Double? = nil) {
         self.format = format
         self.inputWidth = inputWidth
         self.inputHeight = inputHeight
@@ -52,6 +56,8 @@ public struct DetectorModelConfiguration: Codable, Sendable, Equatable {
         self.letterbox = letterbox
         self.padValue = padValue
         self.labels = labels
+        self.scoreThreshold = scoreThreshold
+        self.minimumAspect = minimumAspect
     }
 
     /// Decodes with defaults for missing optional keys (format and input size are required).
@@ -65,6 +71,8 @@ public struct DetectorModelConfiguration: Codable, Sendable, Equatable {
         letterbox = try c.decodeIfPresent(String.self, forKey: .letterbox) ?? (format == .platestream ? "top-left" : "center")
         padValue = try c.decodeIfPresent(Int.self, forKey: .padValue) ?? 114
         labels = try c.decodeIfPresent([String].self, forKey: .labels) ?? ["plate"]
+        scoreThreshold = try c.decodeIfPresent(Double.self, forKey: .scoreThreshold)
+        minimumAspect = try c.decodeIfPresent(Double.self, forKey: .minimumAspect)
     }
 
     /// Checks values that decode but make no sense; returns the problem, or nil.
@@ -203,6 +211,7 @@ public struct ModelConfigurationError: Error, CustomStringConvertible, Equatable
 /// Flat configurations (`format`, `input_width`, ...) are accepted too, so users' sidecars can be short.
 struct TrainingSidecar: Decodable {
     struct Letterbox: Decodable { let align: String?; let pad_value: Int? }
+    struct Postprocess: Decodable { let score_threshold: Double?; let min_aspect: Double? }
     struct Input: Decodable {
         let shape: [Int]
         let channel_order: String?
@@ -212,6 +221,7 @@ struct TrainingSidecar: Decodable {
     let input: Input
     let alphabet: String?
     let blank_index: Int?
+    let postprocess: Postprocess?
 }
 
 extension DetectorModelConfiguration {
@@ -224,7 +234,9 @@ extension DetectorModelConfiguration {
             return DetectorModelConfiguration(format: .platestream, inputWidth: s.input.shape[3], inputHeight: s.input.shape[2],
                                               channelOrder: (s.input.channel_order ?? "bgr").lowercased(),
                                               letterbox: s.input.letterbox?.align ?? "top-left",
-                                              padValue: s.input.letterbox?.pad_value ?? 114)
+                                              padValue: s.input.letterbox?.pad_value ?? 114,
+                                              scoreThreshold: s.postprocess?.score_threshold,
+                                              minimumAspect: s.postprocess?.min_aspect)
         } catch {
             throw ModelError.mismatch(path, "not a detector description: \(error)")
         }

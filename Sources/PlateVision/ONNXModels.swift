@@ -55,7 +55,8 @@ public final class ONNXPlateDetector {
                                                imageSize: ImageSize(width: image.width, height: image.height),
                                                threshold: threshold)
         let plateClasses = Set(c.labels.indices.filter { c.labels[$0].lowercased().contains("plate") })
-        let candidates = plateClasses.isEmpty ? raw : raw.filter { plateClasses.contains($0.classIndex) }
+        var candidates = plateClasses.isEmpty ? raw : raw.filter { plateClasses.contains($0.classIndex) }
+        if let aspect = c.minimumAspect { candidates = candidates.filter { $0.box.width >= aspect * $0.box.height } }
         return try nonMaximumSuppression(candidates, threshold: nmsThreshold)
     }
 

@@ -94,8 +94,11 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if options.cropped {
                 detections = [PlateDetection(box: BoundingBox(xmin: 0, ymin: 0, xmax: Double(image.width), ymax: Double(image.height)), score: 1)]
             } else {
-                // Redaction mode trades false positives for recall: half the detection threshold.
-                let threshold = options.mode == .redaction ? options.detectionThreshold / 2 : options.detectionThreshold
+                // The model's calibrated score is the floor of threshold_d (Plate Recognizer's 0.2 default means
+                // nothing to our scores); redaction mode trades false positives for recall with half of it.
+                let calibrated = worker.detector.configuration.scoreThreshold ?? 0
+                let threshold = options.mode == .redaction ? max(options.detectionThreshold, calibrated) / 2
+                    : max(options.detectionThreshold, calibrated)
                 detections = try worker.detector.detect(in: image, threshold: threshold)
             }
             let t1 = DispatchTime.now()

@@ -5,8 +5,9 @@ EVALUATION ONLY: the us, eu, br and br_crops sets are AGPL-licensed and must nev
     .venv-train/bin/python scripts/train/eval_ocr.py [--model Models/ocr/plate-reader.onnx] [--sets us,eu,br,br_crops]
         [--misses .train/ocr/misses]   # writes miss lists + montages for error analysis
 
-Prints per set: exact-read %, exact with O/0 and I/1 folded, CER, and (br sets) exact with the Brazilian format
-(LLLDLDD / LLLDDDD) enforced on the per-step probabilities.
+Prints per set: exact-read %, exact with O/0 and I/1 folded, CER, exact with the Hangul/Hanzi classes masked
+(latin-only: what a runtime that knows the region would do), and (br sets) exact with Latin-only + the Brazilian
+format (LLLDLDD / LLLDDDD) enforced on the per-step probabilities.
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ def main():
     for name in a.sets.split(","):
         items = load_set(name)
         n = len(items)
-        ex = exf = exb = 0
+        ex = exf = exb = exl = 0
         ed = nch = 0
         misses = []
         for crop, text, img in items:
@@ -127,12 +128,16 @@ def main():
             exf += fold(pred) == fold(text)
             ed += cer(pred, text)
             nch += len(text)
+            pl = pr.copy()
+            pl[:, 1 + len(D.plates.LATIN):] = 0  # region known to be Latin-only: mask Hangul / Hanzi classes
+            exl += decode(pl)[0] == text
             if name.startswith("br"):
-                pb, _ = decode(pr, BR_FMT)
+                pb, _ = decode(pl, BR_FMT)
                 exb += pb == text
             if pred != text:
                 misses.append((crop, text, pred, img, conf))
-        line = "%-9s n=%4d  exact %5.1f%%  folded %5.1f%%  CER %5.1f%%" % (name, n, 100 * ex / n, 100 * exf / n, 100 * ed / max(1, nch))
+        line = "%-9s n=%4d  exact %5.1f%%  folded %5.1f%%  CER %5.1f%%  latin-only %5.1f%%" % (
+            name, n, 100 * ex / n, 100 * exf / n, 100 * ed / max(1, nch), 100 * exl / n)
         if name.startswith("br"):
             line += "  br-format %5.1f%%" % (100 * exb / n)
         print(line, flush=True)

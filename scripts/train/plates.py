@@ -805,7 +805,7 @@ def _cn_two(rng):
     fg = _col(rng, (20, 20, 20), 10)
     cv2.rectangle(img, (3, 3), (W - 4, H - 4), fg, 2)
     prov = rng.choice(CN_PROV)
-    top = prov + rng.choice(LETTERS)
+    top = prov + rng.choice(CN_LETTERS)
     bot = _rand(rng, rng.choice(["DDDDD", "LDDDD", "DDDDL"]))
     if rng.random() < 0.2:
         bot = bot[:4] + "挂"
