@@ -7,28 +7,9 @@ private typealias H = DecodeHarness
 /// The built `platestream probe` and `platestream frames` binaries, run as child processes on
 /// generated media.
 @Suite struct CLIDecodeTests {
-    /// The platestream binary next to this test bundle (the build makes it: IntegrationTests depends on it).
-    private static func binary() throws -> String {
-        var candidates: [URL] = []
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        candidates.append(exe.deletingLastPathComponent())
-        var bundle = Bundle.main.bundleURL
-        while bundle.pathComponents.count > 1 {
-            candidates.append(bundle)
-            if bundle.pathExtension == "xctest" { candidates.append(bundle.deletingLastPathComponent()) }
-            bundle.deleteLastPathComponent()
-        }
-        for dir in candidates {
-            let path = dir.appendingPathComponent("platestream").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { return path }
-        }
-        throw H.HarnessError("platestream binary not found next to the tests (looked in \(candidates.map(\.path)))")
-    }
-
     /// Runs the binary off the cooperative pool.
     private func run(_ arguments: [String]) async throws -> H.ProcessResult {
-        let binary = try Self.binary()
+        let binary = try H.platestreamBinary()
         return try await H.offPool { try H.runProcess(binary, arguments) }
     }
 

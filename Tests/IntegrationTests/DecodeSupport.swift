@@ -13,6 +13,25 @@ enum DecodeHarness {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// The platestream binary next to this test bundle (the build makes it: IntegrationTests depends on it).
+    static func platestreamBinary() throws -> String {
+        var candidates: [URL] = []
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent())
+        var bundle = Bundle.main.bundleURL
+        while bundle.pathComponents.count > 1 {
+            candidates.append(bundle)
+            if bundle.pathExtension == "xctest" { candidates.append(bundle.deletingLastPathComponent()) }
+            bundle.deleteLastPathComponent()
+        }
+        for dir in candidates {
+            let path = dir.appendingPathComponent("platestream").path
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { return path }
+        }
+        throw HarnessError("platestream binary not found next to the tests (looked in \(candidates.map(\.path)))")
+    }
+
     /// Runs blocking work (opening and reading sources, child processes, servers starting) on a thread of its
     /// own and awaits it. Why: a test that blocks holds one of Swift's cooperative threads, and a 2-core
     /// machine has 2 of them; blocking tests would starve every async test running beside them.

@@ -10,19 +10,9 @@ private typealias H = DecodeHarness
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static var models: String { repository.appendingPathComponent("Models").path }
 
-    static func binary() throws -> String {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = Bundle.main.bundleURL
-        for candidate in [exe.deletingLastPathComponent()] + (0..<4).map({ _ in dir.deleteLastPathComponent(); return dir }) {
-            let path = candidate.appendingPathComponent("platestream").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { return path }
-        }
-        throw H.HarnessError("platestream binary not found")
-    }
 
     fileprivate func run(_ arguments: [String]) async throws -> H.ProcessResult {
-        let binary = try Self.binary()
+        let binary = try H.platestreamBinary()
         return try await H.offPool { try H.runProcess(binary, arguments) }
     }
 
@@ -100,7 +90,7 @@ private typealias H = DecodeHarness
     }
 
     @Test func serveAnswersThePlateRecognizerRouteOverRealHTTP() async throws {
-        let binary = try Self.binary()
+        let binary = try H.platestreamBinary()
         let dir = try H.temporaryDirectory("serve")
         let db = dir.appendingPathComponent("usage.db").path
         let port = try H.closedLoopbackPort()

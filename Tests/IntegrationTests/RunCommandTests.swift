@@ -10,24 +10,6 @@ private typealias H = DecodeHarness
     /// The Version-2 event's top-level keys.
     static let v2Keys: Set<String> = ["camera_id", "filename", "timestamp", "timestamp_local", "results"]
 
-    /// The platestream binary next to this test bundle (IntegrationTests depends on it, so it is built).
-    private static func binary() throws -> String {
-        var candidates: [URL] = []
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        candidates.append(exe.deletingLastPathComponent())
-        var bundle = Bundle.main.bundleURL
-        while bundle.pathComponents.count > 1 {
-            candidates.append(bundle)
-            if bundle.pathExtension == "xctest" { candidates.append(bundle.deletingLastPathComponent()) }
-            bundle.deleteLastPathComponent()
-        }
-        for dir in candidates {
-            let path = dir.appendingPathComponent("platestream").path
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue { return path }
-        }
-        throw H.HarnessError("platestream binary not found next to the tests (looked in \(candidates.map(\.path)))")
-    }
 
     private static var models: String { H.repositoryRoot.appendingPathComponent("Models").path }
 
@@ -51,7 +33,7 @@ private typealias H = DecodeHarness
     }
 
     private func run(_ arguments: [String], timeout: TimeInterval = 600) async throws -> H.ProcessResult {
-        let binary = try Self.binary()
+        let binary = try H.platestreamBinary()
         return try await H.offPool { try H.runProcess(binary, arguments, timeout: timeout) }
     }
 
@@ -160,7 +142,7 @@ private typealias H = DecodeHarness
                          "csv_file": "events.csv"]],
             "recognizer": ["models": Self.models],
         ], in: dir)
-        let binary = try Self.binary()
+        let binary = try H.platestreamBinary()
         let result = try await H.offPool { () throws -> (status: Int32, reason: Process.TerminationReason, stderr: String, waited: Bool) in
             let err = dir.appendingPathComponent("stderr")
             _ = FileManager.default.createFile(atPath: err.path, contents: nil)
