@@ -5,6 +5,8 @@ import PlateCore
 import PlateHTTP
 import PlateSinks
 import PlateVision
+import Prometheus
+import Metrics
 import ServiceLifecycle
 
 /// `platestream serve`: the snapshot HTTP API (Plate Recognizer, OpenALPR Cloud, NHN, Huawei).
@@ -57,12 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
         if modelOptions.workers == nil { modelOptions.workers = app?.recognizer?.workers }
         let recognizer = try modelOptions.makeRecognizer(section: app?.recognizer, baseDirectory: baseDirectory)
         let usage = try SQLiteUsageCounter(path: database ?? app?.database ?? "platestream.db")
+        // Prometheus text at /metrics: Hummingbird's request metrics and everything else that reports
+        // through swift-metrics land in this registry.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let api: SnapshotAPI
         do {
             api = try SnapshotAPI(configuration: http, recognizer: recognizer,
                                   imageDecoder: VisionImageDecoder(maxPixels: http.limits.maxPixels),
                                   usageStore: SQLiteUsageStore(counter: usage), urlFetcher: FetcherAdapter(),
-                                  regions: RegionCatalog(codes: Set(RegionTemplates.codes + ["us", "eu"])), logger: logger)
+                                  regions: RegionCatalog(codes: Set(RegionTemplates.codes + ["us", "eu"])),
+                                  metrics: { registry.emitToString() }, logger: logger)
         } catch {
             throw ValidationError(error.message)
         }

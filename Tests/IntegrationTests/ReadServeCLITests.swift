@@ -117,6 +117,8 @@ private typealias H = DecodeHarness
         let health = try await H.offPool { try H.runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}",
                                                                               "http://127.0.0.1:\(port)/healthz"], timeout: 60) }
         #expect(health.stdout == "200")
+        let metrics = try await H.offPool { try H.runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"], timeout: 60) }
+        #expect(metrics.stdout.contains("# TYPE"))                       // Prometheus text exposition
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)                         // SIGTERM is a graceful shutdown
