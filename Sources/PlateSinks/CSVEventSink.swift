@@ -8,26 +8,8 @@ public import PlateCore
 /// as in the Version-2 JSON: plate text in lower case, scores to 3 decimals, Plate Recognizer's vehicle
 /// names; an absent value is an empty field.
 public final class CSVEventSink: ImageAwareEventSink, @unchecked Sendable {
-    /// Configuration of a CSV sink.
-    public struct Configuration: Sendable, Equatable {
-        /// The path template (`csv_file`), relative to `baseDirectory` unless absolute.
-        public var path: PathTemplate
-        /// Directory relative paths are resolved against; nil: the working directory.
-        public var baseDirectory: String?
-        /// Time zone of `timestamp_local` (the version is ignored: the columns are fixed).
-        public var format: EventJSONFormat
-        /// `fsync` after every row.
-        public var syncEachEvent: Bool
-
-        /// A configuration.
-        public init(path: PathTemplate, baseDirectory: String? = nil, format: EventJSONFormat = EventJSONFormat(),
-                    syncEachEvent: Bool = false) {
-            self.path = path
-            self.baseDirectory = baseDirectory
-            self.format = format
-            self.syncEachEvent = syncEachEvent
-        }
-    }
+    /// Configuration of this sink: path template, base directory, JSON format and time zones, fsync.
+    public typealias Configuration = FileSinkConfiguration
 
     /// The stable config key of this sink.
     public static let configKey = "csv_file"

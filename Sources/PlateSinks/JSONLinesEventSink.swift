@@ -8,26 +8,8 @@ public import PlateCore
 /// created as needed, always appended to, never truncated, and each line goes to the kernel before
 /// `deliver` returns, so a crash loses nothing already delivered.
 public final class JSONLinesEventSink: ImageAwareEventSink, @unchecked Sendable {
-    /// Configuration of a JSON Lines sink.
-    public struct Configuration: Sendable, Equatable {
-        /// The path template (`jsonlines_file`), relative to `baseDirectory` unless absolute.
-        public var path: PathTemplate
-        /// Directory relative paths are resolved against; nil: the working directory.
-        public var baseDirectory: String?
-        /// JSON version and time zones.
-        public var format: EventJSONFormat
-        /// `fsync` after every line: survives power loss too, at the cost of a disk flush per event.
-        public var syncEachEvent: Bool
-
-        /// A configuration.
-        public init(path: PathTemplate, baseDirectory: String? = nil, format: EventJSONFormat = EventJSONFormat(),
-                    syncEachEvent: Bool = false) {
-            self.path = path
-            self.baseDirectory = baseDirectory
-            self.format = format
-            self.syncEachEvent = syncEachEvent
-        }
-    }
+    /// Configuration of this sink: path template, base directory, JSON format and time zones, fsync.
+    public typealias Configuration = FileSinkConfiguration
 
     /// The stable config key of this sink.
     public static let configKey = "jsonlines_file"

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 internal import GRDB
 
 /// API call counts per account and month in SQLite, so monthly quotas survive restarts.
@@ -7,13 +7,11 @@ internal import GRDB
 /// import each other). `reserve` is one conditional UPDATE, so concurrent requests, even from
 /// several processes on one file, can never push a count past its limit.
 public final class SQLiteUsageCounter: Sendable {
-    private let database: DatabaseQueue
+    private let database: DatabasePool
 
-    /// Opens (creating if needed) the counter table in the SQLite file at `path`.
-    public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        database = try DatabaseQueue(path: path, configuration: configuration)
+    /// Opens (creating the file, its folder and the counter table if needed) the SQLite file at `path`.
+    public init(path: String, busyTimeout: TimeInterval = 5) throws {
+        database = try SQLiteSupport.openPool(path: path, busyTimeout: busyTimeout)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("api-usage-v1") { db in
             try db.execute(sql: """
