@@ -121,10 +121,13 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         guard !characters.isEmpty else { return nil }
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
         let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }
-        let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict)
+        let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict,
+                                                    characters: characters)
         guard case .accepted = verdict, let r = resolution else { return nil }
-        // The top text's per-character confidences; a template-chosen alternative gets none we can trust.
-        let characterScores = r.best.text == texts.first?.text ? characters.map { Double($0.best.probability) } : []
+        // Per-character confidences of the chosen text: each character's probability at its position.
+        let chosen = Array(r.best.text)
+        let characterScores: [Double] = chosen.count == characters.count
+            ? zip(chosen, characters).map { c, alt in Double(alt.choices.first { $0.character == c }?.probability ?? 0) } : []
         guard r.best.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
         return PlateRead(text: r.best.text, score: r.best.score, characterScores: characterScores,
                          candidates: r.candidates, region: r.region, matchesTemplate: r.matchesTemplate,

@@ -128,7 +128,7 @@ public enum ReaderOutputDecoder {
 
     /// Per-character alternatives of the text the output spells, in reading order.
     public static func decode(_ output: Tensor, configuration c: ReaderModelConfiguration,
-                              alternatives: Int = 6) -> [CharacterAlternatives] {
+                              alternatives: Int = 8) -> [CharacterAlternatives] {
         let alphabet = Array(c.alphabet)
         switch c.format {
         case .ctc:

@@ -1,3 +1,4 @@
+import Foundation
 public import PlateCore
 
 /// Chooses among a reader's candidates using region templates, and guesses the region (OpenALPR's
@@ -5,7 +6,12 @@ public import PlateCore
 public struct RegionResolver: Sendable {
     /// How far below the top candidate a template-matching candidate may score and still win:
     /// hints are a guide, ignored when "the prediction differs too much" (Plate Recognizer docs).
-    public var hintMargin: Double = 0.1
+    public var hintMargin: Double = 0.001
+    /// The same margin without hints, where every known template counts: a plain read wins more easily.
+    public var unhintedMargin: Double = 0.1
+
+    /// How much the template prior counts against the reader's own score (1 = plain Bayes).
+    public var priorWeight: Double = 1
 
     /// A resolver with the default margin.
     public init() {}
@@ -23,16 +29,33 @@ public struct RegionResolver: Sendable {
     }
 
     /// Resolves candidates (best first); returns `.rejected` in strict mode when nothing matches.
-    public func resolve(_ candidates: [PlateCandidate], hints: [String], strict: Bool) -> (Resolution?, PlateVerdict) {
+    /// With `characters` (the reader's per-position alternatives), each template of the pool also proposes
+    /// its own best spelling (the likeliest allowed character at every position), so a read that confuses
+    /// O/0 or B/8 where the format wants the other is put right even when that spelling is not in the top N.
+    public func resolve(_ candidates: [PlateCandidate], hints: [String], strict: Bool,
+                        characters: [CharacterAlternatives] = []) -> (Resolution?, PlateVerdict) {
         guard let top = candidates.first else { return (nil, .rejected(reason: .tooShort)) }
         let hinted = hints.flatMap(RegionTemplates.expand)
         let pool = hinted.isEmpty ? RegionTemplates.codes : hinted
+        let margin = hinted.isEmpty ? unhintedMargin : hintMargin
+        let wanted = candidates.count
+        var candidates = candidates
+        if !characters.isEmpty {
+            let known = Set(candidates.map(\.text))
+            let extra = Self.constrained(characters, regions: pool).filter { !known.contains($0.text) }
+            if !extra.isEmpty {
+                candidates = (candidates + extra).sorted { $0.score > $1.score }
+            }
+        }
         let matching = candidates.map { RegionTemplates.matchingRegions($0.text, among: pool) }
-        // The best candidate that fits a template, if it is close enough to the top one.
+        // Among the candidates close enough to the top one, the most probable given the templates:
+        // reader score times how likely the templates make that text (a Bayesian prior: a narrow format
+        // such as LL DDD LL makes each of its texts likelier than a catch-all format does).
         var chosen = 0
-        if let i = matching.indices.first(where: { !matching[$0].isEmpty }),
-           candidates[i].score >= top.score * hintMargin || i == 0 {
-            chosen = i
+        var bestPosterior = -Double.infinity
+        for i in candidates.indices where candidates[i].score >= top.score * margin || i == 0 {
+            let posterior = log(max(candidates[i].score, 1e-30)) + priorWeight * log(Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count))
+            if posterior > bestPosterior { bestPosterior = posterior; chosen = i }
         }
         let best = candidates[chosen]
         let regions = matching[chosen]
@@ -42,9 +65,45 @@ public struct RegionResolver: Sendable {
             return (nil, .rejected(reason: RejectionReason(code: RejectionReason.noTemplateMatch.code, detail: detail)))
         }
         let region = Self.guessRegion(text: best.text, matching: regions, hinted: !hinted.isEmpty)
-        let ordered = [best] + candidates.enumerated().filter { $0.offset != chosen }.map(\.element)
+        let ordered = Array(([best] + candidates.enumerated().filter { $0.offset != chosen }.map(\.element)).prefix(wanted))
         return (Resolution(best: best, candidates: ordered, region: region, matchesTemplate: matches),
                 .accepted(region: region))
+    }
+
+    /// P(text) under a uniform choice of region in a pool of `poolSize`, each region spreading its mass
+    /// evenly over the texts of its narrowest matching template; plus a small share for free text
+    /// (vanity plates, unknown formats) so a confident read that fits no template still stands.
+    static func prior(_ text: String, regions matching: [String], poolSize: Int) -> Double {
+        let length = text.count
+        var total = 0.05 * pow(36, -Double(length))
+        let chars = Array(text)
+        for region in matching {
+            var best = 0.0
+            for slots in RegionTemplates.slots(region: region, length: length)
+            where zip(slots, chars).allSatisfy({ $0.contains($1) }) {
+                best = max(best, 1 / slots.reduce(1.0) { $0 * Double($1.count) })
+            }
+            total += best / Double(max(poolSize, 1))
+        }
+        return total
+    }
+
+    /// The best spelling of each template (of `regions`) that has as many characters as the read, best first.
+    static func constrained(_ characters: [CharacterAlternatives], regions: [String]) -> [PlateCandidate] {
+        var best: [String: Double] = [:]
+        for region in regions {
+            for slots in RegionTemplates.slots(region: region, length: characters.count) {
+                var text = ""
+                var score = 1.0
+                for (allowed, alternatives) in zip(slots, characters) {
+                    guard let pick = alternatives.choices.first(where: { allowed.contains($0.character) }) else { score = 0; break }
+                    text.append(pick.character)
+                    score *= Double(pick.probability)
+                }
+                if score > 0, score > best[text] ?? 0 { best[text] = score }
+            }
+        }
+        return best.map { PlateCandidate(text: $0.key, score: $0.value) }.sorted { $0.score > $1.score }
     }
 
     /// Script-specific characters decide kr and cn outright; otherwise the score is spread over the

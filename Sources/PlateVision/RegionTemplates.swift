@@ -132,7 +132,16 @@ public enum RegionTemplates {
     }
 
     /// Whether `text` (upper case, no separators) matches a template of `region`.
+    /// (Checked against the fixed-length expansions, much faster than the regular expressions.)
     public static func matches(_ text: String, region: String) -> Bool {
+        let chars = Array(text)
+        return slots(region: region, length: chars.count).contains { slots in
+            zip(slots, chars).allSatisfy { $0.contains($1) }
+        }
+    }
+
+    /// The same answer from the compiled regular expressions (kept to check the expansions against).
+    static func matchesRegex(_ text: String, region: String) -> Bool {
         compiled[region.lowercased()]?.contains { $0.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil } ?? false
     }
 
@@ -161,4 +170,108 @@ public enum RegionTemplates {
     private static let compiled: [String: [NSRegularExpression]] = patterns.mapValues { list in
         list.map { try! NSRegularExpression(pattern: regex(for: $0)) }
     }
+}
+
+// MARK: - Fixed-length expansions, for template-constrained decoding
+
+extension RegionTemplates {
+    /// The characters each position of a fixed-length template allows.
+    public typealias Slots = [Set<Character>]
+
+    static let letters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    static let digits = Set("0123456789")
+
+    /// Every way `pattern` spells a text of exactly `length` characters, as per-position character sets.
+    /// Bounded: a pattern with more than `limit` expansions of that length gives the first `limit`.
+    public static func expansions(of pattern: String, length: Int, limit: Int = 256) -> [Slots] {
+        let tokens = tokenize(pattern)
+        var out: [Slots] = []
+        func walk(_ index: Int, _ acc: Slots) {
+            guard out.count < limit, acc.count <= length else { return }
+            guard index < tokens.count else {
+                if acc.count == length { out.append(acc) }
+                return
+            }
+            let token = tokens[index]
+            // Repeat the token between min and max times, each time choosing one of its alternatives.
+            func repeatToken(_ times: Int, _ acc: Slots) {
+                if times >= token.min { walk(index + 1, acc) }
+                guard times < token.max, acc.count < length else { return }
+                for alternative in token.alternatives where acc.count + alternative.count <= length {
+                    repeatToken(times + 1, acc + alternative)
+                }
+            }
+            repeatToken(0, acc)
+        }
+        walk(0, [])
+        return out
+    }
+
+    /// Cached expansions of every template of `region` at `length`.
+    public static func slots(region: String, length: Int) -> [Slots] {
+        let key = "\(region.lowercased())/\(length)"
+        slotCache.lock()
+        if let hit = slotCacheStore[key] { slotCache.unlock(); return hit }
+        slotCache.unlock()
+        let all = (patterns[region.lowercased()] ?? []).flatMap { expansions(of: $0, length: length) }
+        slotCache.lock()
+        slotCacheStore[key] = all
+        slotCache.unlock()
+        return all
+    }
+
+    private struct Token { var alternatives: [Slots]; var min = 1; var max = 1 }
+
+    private static func tokenize(_ pattern: String) -> [Token] {
+        let chars = Array(pattern)
+        var tokens: [Token] = []
+        var i = 0
+        func set(_ body: ArraySlice<Character>) -> Set<Character> {
+            var result = Set<Character>()
+            var j = body.startIndex
+            while j < body.endIndex {
+                if j + 2 < body.endIndex, body[j + 1] == "-",
+                   let lo = body[j].unicodeScalars.first?.value, let hi = body[j + 2].unicodeScalars.first?.value, lo <= hi {
+                    for v in lo...hi { if let s = Unicode.Scalar(v) { result.insert(Character(s)) } }
+                    j += 3
+                } else {
+                    result.insert(body[j])
+                    j += 1
+                }
+            }
+            return result
+        }
+        while i < chars.count {
+            let c = chars[i]
+            switch c {
+            case "@": tokens.append(Token(alternatives: [[letters]])); i += 1
+            case "#": tokens.append(Token(alternatives: [[digits]])); i += 1
+            case "?": tokens.append(Token(alternatives: [[letters.union(digits)]])); i += 1
+            case "&": tokens.append(Token(alternatives: [[Set(hangulPlateSyllables)]])); i += 1
+            case "*": tokens.append(Token(alternatives: [[Set(chineseProvinces)]])); i += 1
+            case "[":
+                let end = chars[i...].firstIndex(of: "]") ?? chars.count
+                tokens.append(Token(alternatives: [[set(chars[(i + 1)..<end])]]))
+                i = end + 1
+            case "(":
+                let end = chars[i...].firstIndex(of: ")") ?? chars.count
+                let words = String(chars[(i + 1)..<end]).split(separator: "|", omittingEmptySubsequences: false)
+                tokens.append(Token(alternatives: words.map { $0.map { Set([$0]) } }))
+                i = end + 1
+            case "{":
+                let end = chars[i...].firstIndex(of: "}") ?? chars.count
+                let bounds = String(chars[(i + 1)..<end]).split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                if !tokens.isEmpty, let lo = bounds.first ?? nil {
+                    tokens[tokens.count - 1].min = lo
+                    tokens[tokens.count - 1].max = bounds.count > 1 ? (bounds[1] ?? lo) : lo
+                }
+                i = end + 1
+            default: tokens.append(Token(alternatives: [[[c]]])); i += 1
+            }
+        }
+        return tokens
+    }
+
+    private static let slotCache = NSLock()
+    nonisolated(unsafe) private static var slotCacheStore: [String: [Slots]] = [:]
 }

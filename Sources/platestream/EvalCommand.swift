@@ -22,6 +22,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var models: ModelOptions
 
+    @Option(name: .customLong("regions"), help: "Region hint for every image (repeatable), as a user would pass it, e.g. --regions br.")
+    var regions: [String] = []
+
     @Option(help: "Candidates per plate for the top-N rate.")
     var topn: Int = 10
 
@@ -37,6 +40,9 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         guard !datasets.isEmpty else { throw ValidationError("give at least one dataset folder") }
         guard (1...1000).contains(topn) else { throw ValidationError("--topn must be 1...1000") }
+        for region in regions where !RegionTemplates.isKnown(region) {
+            throw ValidationError("unknown region '\(region)' (e.g. us, us-ca, eu, de, br, kr, cn)")
+        }
     }
 
     struct Label: Decodable {
@@ -50,6 +56,7 @@ struct EvalCommand: ParsableCommand {
         let recognizer = try models.makeRecognizer()
         var options = try EngineConfig.parse(configJSON).apply(to: RecognitionOptions())
         options.topN = topn
+        if !regions.isEmpty { options.regions = regions }
         var missLog: FileHandle?
         if let missesPath {
             FileManager.default.createFile(atPath: missesPath, contents: nil)

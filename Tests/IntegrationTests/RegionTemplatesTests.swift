@@ -1,4 +1,5 @@
 import Testing
+@testable import PlateCore
 @testable import PlateVision
 
 @Suite struct RegionTemplatesTests {
@@ -37,5 +38,63 @@ import Testing
         let all = RegionTemplates.matchingRegions("ABC1234")
         #expect(all.contains("br") && all.contains("us-tx"))
         #expect(RegionTemplates.matchingRegions("ABC1234", among: ["br", "it"]) == ["br"])
+    }
+
+    @Test func expansionsAgreeWithTheRegularExpressions() {
+        // Random texts of every length, biased towards plate-like strings, checked both ways for every region.
+        var rng = SystemRandomNumberGenerator()
+        let pools = [Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), Array("0123456789"), Array("가나서울부산京粤学")]
+        for _ in 0..<400 {
+            let length = Int.random(in: 2...9, using: &rng)
+            let text = String((0..<length).map { _ in pools[Int.random(in: 0..<(Int.random(in: 0..<10) == 0 ? 3 : 2), using: &rng)].randomElement(using: &rng)! })
+            for region in RegionTemplates.codes {
+                #expect(RegionTemplates.matches(text, region: region) == RegionTemplates.matchesRegex(text, region: region), "\(text) \(region)")
+            }
+        }
+        for (text, region) in [("AB123CD", "it"), ("MAB1234", "de"), ("서울12가3456", "kr"), ("粤BD12345", "cn"), ("ABC1D23", "br")] {
+            #expect(RegionTemplates.matches(text, region: region) && RegionTemplates.matchesRegex(text, region: region))
+        }
+    }
+
+    @Test func expansionsSpellEachPosition() {
+        let br = RegionTemplates.expansions(of: "@@@#@##", length: 7)
+        #expect(br.count == 1 && br[0][3] == Set("0123456789") && br[0][4].contains("Q"))
+        #expect(RegionTemplates.expansions(of: "@{2,3}#{1,3}", length: 4).count == 2)   // LL DD and LLL D
+        #expect(RegionTemplates.expansions(of: "@@@####", length: 6).isEmpty)
+    }
+
+    private func alternatives(_ spec: [[(Character, Float)]]) -> [CharacterAlternatives] {
+        spec.map { CharacterAlternatives($0.map { (character: $0.0, probability: $0.1) }) }
+    }
+
+    @Test func aHintedFormatPutsLetterDigitConfusionsRight() {
+        // The reader sees "0BC1234" (a 0 where Brazil wants a letter) and "ABC12B4" (a B where it wants a digit).
+        let chars = alternatives([[("0", 0.9), ("O", 0.08)], [("B", 0.95)], [("C", 0.9)], [("1", 0.9)], [("2", 0.9)],
+                                  [("B", 0.7), ("8", 0.25)], [("4", 0.9)]])
+        let top = CandidateCombiner.topN(chars, n: 1).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        #expect(top.first?.text == "0BC12B4")
+        let (hinted, _) = RegionResolver().resolve(top, hints: ["br"], strict: false, characters: chars)
+        #expect(hinted?.best.text == "OBC1284")
+        #expect(hinted?.matchesTemplate == true)
+        #expect(hinted?.region?.code == "br")
+        // Strict mode without the characters has nothing that fits, so the read is dropped.
+        let (strict, verdict) = RegionResolver().resolve(top, hints: ["br"], strict: true)
+        #expect(strict == nil)
+        if case .accepted = verdict { Issue.record("expected a rejection") }
+    }
+
+    @Test func theTemplatePriorFavoursTheNarrowerFormat() {
+        // "RK896A0" fits only catch-all formats (Polish, Slovenian); "RK896AO" fits LL DDD LL (Slovakia, Italy, France).
+        let chars = alternatives([[("R", 0.99)], [("K", 0.99)], [("8", 0.99)], [("9", 0.99)], [("6", 0.99)], [("A", 0.99)],
+                                  [("0", 0.6), ("O", 0.4)]])
+        let cands = CandidateCombiner.topN(chars, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        let (r, _) = RegionResolver().resolve(cands, hints: ["eu"], strict: false, characters: chars)
+        #expect(r?.best.text == "RK896AO")
+        // A confident read is not overruled by the prior.
+        let sure = alternatives([[("R", 0.99)], [("K", 0.99)], [("8", 0.99)], [("9", 0.99)], [("6", 0.99)], [("A", 0.99)],
+                                 [("0", 0.9999), ("O", 0.0001)]])
+        let sureCands = CandidateCombiner.topN(sure, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        let (s, _) = RegionResolver().resolve(sureCands, hints: ["eu"], strict: false, characters: sure)
+        #expect(s?.best.text == "RK896A0")
     }
 }

@@ -149,7 +149,7 @@ import PlateCore
         #expect(r?.candidates.map(\.text) == ["ABC1234", "ABCI234"])
         if case .rejected = verdict { Issue.record("rejected") }
         // Far below the top candidate: the hint is ignored and the top text stays.
-        let weak = [PlateCandidate(text: "ABCI234", score: 0.9), PlateCandidate(text: "ABC1234", score: 0.01)]
+        let weak = [PlateCandidate(text: "ABCI234", score: 0.9), PlateCandidate(text: "ABC1234", score: 0.0005)]
         #expect(resolver.resolve(weak, hints: ["br"], strict: false).0?.best.text == "ABCI234")
     }
 
