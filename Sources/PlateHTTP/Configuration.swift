@@ -36,8 +36,15 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
     public var version: String
     /// Reported by `GET /info/` as `license_key`.
     public var licenseKey: String
-    /// Reported by `GET /info/` as `webhooks` (target URLs).
+    /// Snapshot webhook targets: every `POST /v1/plate-reader/` result is posted to each (`image.done`,
+    /// through the durable outbox); also reported by `GET /info/` as `webhooks`.
     public var webhooks: [String]
+    /// Whether snapshot webhooks carry the uploaded image (`multipart/form-data`, fields `json` and `upload`).
+    public var webhookImage: Bool
+    /// An extra header sent with every webhook request, `Name: value` (e.g. an authorization token).
+    public var webhookHeader: String?
+    /// Seconds one webhook attempt may take.
+    public var webhookRequestTimeout: Double
     /// Seconds a connection may stay idle (including a stalled upload) before it is closed.
     public var idleTimeoutSeconds: Double
 
@@ -256,7 +263,8 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
     public init(host: String = "127.0.0.1", port: Int = 8080, auth: AuthMode? = nil, plans: [String: Plan] = [:],
                 keys: [APIKey] = [], anonymousPlan: String? = nil, limits: Limits = Limits(),
                 recognizeURL: URLFetchSettings = URLFetchSettings(), version: String = "1.0.0", licenseKey: String = "",
-                webhooks: [String] = [], idleTimeoutSeconds: Double = 60) {
+                webhooks: [String] = [], webhookImage: Bool = false, webhookHeader: String? = nil,
+                webhookRequestTimeout: Double = 30, idleTimeoutSeconds: Double = 60) {
         self.host = host
         self.port = port
         self.auth = auth
@@ -268,12 +276,16 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
         self.version = version
         self.licenseKey = licenseKey
         self.webhooks = webhooks
+        self.webhookImage = webhookImage
+        self.webhookHeader = webhookHeader
+        self.webhookRequestTimeout = webhookRequestTimeout
         self.idleTimeoutSeconds = idleTimeoutSeconds
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, auth, plans, keys, anonymousPlan = "anonymous_plan", limits
         case recognizeURL = "recognize_url", version, licenseKey = "license_key", webhooks
+        case webhookImage = "webhook_image", webhookHeader = "webhook_header", webhookRequestTimeout = "webhook_request_timeout"
         case idleTimeoutSeconds = "idle_timeout_seconds"
     }
 
@@ -293,6 +305,9 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
         version = try c.decodeIfPresent(String.self, forKey: .version) ?? d.version
         licenseKey = try c.decodeIfPresent(String.self, forKey: .licenseKey) ?? d.licenseKey
         webhooks = try c.decodeIfPresent([String].self, forKey: .webhooks) ?? d.webhooks
+        webhookImage = try c.decodeIfPresent(Bool.self, forKey: .webhookImage) ?? d.webhookImage
+        webhookHeader = try c.decodeIfPresent(String.self, forKey: .webhookHeader)
+        webhookRequestTimeout = try c.decodeIfPresent(Double.self, forKey: .webhookRequestTimeout) ?? d.webhookRequestTimeout
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? d.idleTimeoutSeconds
     }
 
@@ -339,6 +354,17 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
                 + "Add keys to http.keys, listen on 127.0.0.1, or set \"auth\": \"none\" to serve without authentication")
         default:
             break
+        }
+        for (index, target) in webhooks.enumerated() {
+            guard let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw .invalid("http.webhooks[\(index)]: \"\(target)\" is not an http(s) URL")
+            }
+        }
+        if let header = webhookHeader, !header.contains(":") {
+            throw .invalid("http.webhook_header: \"\(header)\" is not \"Name: value\"")
+        }
+        guard webhookRequestTimeout > 0, webhookRequestTimeout.isFinite else {
+            throw .invalid("http.webhook_request_timeout must be > 0 seconds")
         }
         for (name, plan) in plans {
             if let calls = plan.monthlyCalls, calls < 0 { throw .invalid("http.plans.\(name).monthly_calls must be >= 0") }

@@ -161,6 +161,16 @@ struct PlateRecognizerAPI: Sendable {
         case .recognized(let result, _, let calls, let processing):
             let body = Self.response(result, mmc: options.mmc, calls: calls, maxCalls: account.plan?.monthlyCalls,
                                      processing: processing, filename: filename, cameraID: cameraID, timestamp: timestamp)
+            if let webhooks = engine.webhooks, case .object(let members) = body {
+                // Committed to the outbox before the answer goes out; a failure to queue is logged, the
+                // caller still gets its result.
+                do {
+                    try webhooks.imageDone(data: .object(members.filter { $0.key != "usage" }), image: image,
+                                           filename: filename, cameraID: cameraID)
+                } catch {
+                    engine.logger.error("snapshot webhook not queued", metadata: ["error": "\(error)", "filename": "\(filename)"])
+                }
+            }
             return jsonResponse(.ok, body)
         case .badImage(let problem):
             return Self.fieldError("upload", Self.message(for: problem))

@@ -33,18 +33,20 @@ public struct SnapshotAPI: Sendable {
     ///   - hostResolver: resolves URL hosts before the address check; the system resolver by default.
     ///   - regions: the region codes `regions` and `country` may name.
     ///   - metrics: renders `/metrics` (Prometheus text); nil answers `/metrics` with 404.
+    ///   - webhooks: receives every Plate Recognizer result for the snapshot webhooks; nil sends none.
     ///   - now: the clock for months and rate windows.
     public init(configuration: SnapshotServerConfiguration, recognizer: any PlateRecognizer, imageDecoder: any ImageDecoding,
                 usageStore: any UsageStore, urlFetcher: (any ImageURLFetcher)? = nil,
                 hostResolver: any HostResolver = SystemHostResolver(), regions: RegionCatalog = .anyWellFormed,
-                metrics: (@Sendable () async -> String)? = nil, now: @escaping @Sendable () -> Date = { Date() },
+                metrics: (@Sendable () async -> String)? = nil, webhooks: (any SnapshotWebhooks)? = nil, now: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "platestream.http")) throws(ConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         engine = SnapshotEngine(configuration: configuration, recognizer: recognizer, decoder: imageDecoder, usage: usageStore,
-                                fetcher: urlFetcher, resolver: hostResolver, regions: regions, now: now, logger: logger)
+                                fetcher: urlFetcher, resolver: hostResolver, regions: regions, webhooks: webhooks, now: now,
+                                logger: logger)
     }
 
     /// Every route the server answers, as `METHOD /path` (what `/openapi.json` documents).

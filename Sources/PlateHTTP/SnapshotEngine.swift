@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import Logging
-import PlateCore
+public import PlateCore
 
 /// The region codes the server accepts in `regions` (Plate Recognizer) and `country` (OpenALPR).
 public struct RegionCatalog: Sendable {
@@ -67,6 +67,16 @@ enum RecognitionOutcome: Sendable {
     case failed(String)
 }
 
+/// Where `POST /v1/plate-reader/` results go as Plate Recognizer snapshot webhooks (`image.done`).
+///
+/// `platestream` implements it with PlateSinks' durable outbox; `imageDone` returns once the message is
+/// committed, so a result that was answered is never lost to the webhook targets.
+public protocol SnapshotWebhooks: Sendable {
+    /// Queues one result: `data` is the response body without `usage` (the documented payload), `image` the
+    /// uploaded bytes, `filename` the upload's name.
+    func imageDone(data: JSONValue, image: Data, filename: String, cameraID: String?) throws
+}
+
 /// Everything the four APIs share: accounts, admission, quota, bounded recognition.
 final class SnapshotEngine: Sendable {
     let configuration: SnapshotServerConfiguration
@@ -77,6 +87,7 @@ final class SnapshotEngine: Sendable {
     let regions: RegionCatalog
     let now: @Sendable () -> Date
     let logger: Logger
+    let webhooks: (any SnapshotWebhooks)?
     let rateLimiter = RateLimiter()
     let gate: AsyncGate
     private let queue = DispatchQueue(label: "platestream.http.recognize", attributes: .concurrent)
@@ -84,8 +95,9 @@ final class SnapshotEngine: Sendable {
 
     init(configuration: SnapshotServerConfiguration, recognizer: any PlateRecognizer, decoder: any ImageDecoding,
          usage: any UsageStore, fetcher: (any ImageURLFetcher)?, resolver: any HostResolver, regions: RegionCatalog,
-         now: @escaping @Sendable () -> Date, logger: Logger) {
+         webhooks: (any SnapshotWebhooks)? = nil, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.configuration = configuration
+        self.webhooks = webhooks
         self.recognizer = recognizer
         self.decoder = decoder
         self.usage = usage

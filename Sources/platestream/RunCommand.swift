@@ -2,11 +2,14 @@ import ArgumentParser
 import Foundation
 import Logging
 import PlateCore
+import Metrics
 import PlateDecode
+import PlateHTTP
 import PlatePipeline
 import PlateSinks
 import PlateTracking
 import PlateVision
+import Prometheus
 import ServiceLifecycle
 
 /// `platestream run`: the stream processor. With `--config` it is the daemon (every active camera of
@@ -89,8 +92,10 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = logging.bootstrap()
         AppConfig.knownRegion = RegionTemplates.isKnown
+        // The config's log_level counts from the first line logged, so peek at it before anything logs.
+        let configured = configPath.flatMap { try? AppConfig.load(path: $0) }?.logLevel
+        let logger = logging.bootstrap(configured: configured)
         let plan: RunPlan
         if let configPath {
             plan = try RunPlan.fromConfig(path: configPath, command: self, logger: logger)
@@ -111,6 +116,8 @@ struct RunPlan {
     var recognizer: any PlateRecognizer
     var sinks: [SinkRegistration]
     var outboxes: [WebhookOutbox]
+    /// The snapshot HTTP API in the same process (config `http`), with `/metrics` of the pipeline too.
+    var http: SnapshotServer? = nil
     var workers: Int
     var healthInterval: Double
     /// Single-source mode: the camera and what its (already open) file says, for the progress report.
@@ -329,11 +336,26 @@ struct RunPlan {
         if modelOptions.modelsDirectory == nil, let dir = config.recognizer?.models { modelOptions.modelsDirectory = resolve(dir) }
         if modelOptions.workers == nil { modelOptions.workers = config.recognizer?.workers }
         let recognizer = try modelOptions.makeRecognizer(section: config.recognizer, baseDirectory: baseDirectory)
+        var http: SnapshotServer?
+        if let json = config.httpJSON {
+            // One daemon for both: the snapshot APIs share the recognizer, and /metrics shows the cameras'
+            // health, because the pipeline reports through the swift-metrics backend bootstrapped here.
+            let settings: SnapshotServerConfiguration
+            do {
+                settings = try SnapshotServerConfiguration.decode(json: json)
+            } catch {
+                throw ConfigError("\(path): \(error.message)")
+            }
+            let registry = PrometheusCollectorRegistry()
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            http = try SnapshotServer.make(configuration: settings, recognizer: recognizer, database: database,
+                                           registry: registry, logger: Logger(label: "platestream.http"))
+        }
         logger.info("configuration loaded", metadata: [
             "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
             "sinks": "\(sinks.map(\.name))",
         ])
-        return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes,
+        return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes, http: http,
                        workers: modelOptions.workers ?? ProcessInfo.processInfo.activeProcessorCount,
                        healthInterval: command.healthInterval, progress: nil, showProgress: false)
     }
@@ -350,6 +372,12 @@ struct RunPlan {
             cameras: cameras, recognizer: recognizer, sinks: sinks)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = outboxes.map {
             .init(service: WebhookService(outbox: $0), successTerminationBehavior: .ignore)
+        }
+        if let http {
+            if let outbox = http.outbox {
+                services.append(.init(service: WebhookService(outbox: outbox), successTerminationBehavior: .ignore))
+            }
+            services.append(.init(service: http.application, successTerminationBehavior: .ignore))
         }
         var progressService: ProgressService?
         if let progress, showProgress {

@@ -58,27 +58,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if modelOptions.workers == nil { modelOptions.workers = app?.recognizer?.workers }
         let recognizer = try modelOptions.makeRecognizer(section: app?.recognizer, baseDirectory: baseDirectory)
-        let usage = try SQLiteUsageCounter(path: database ?? app?.database ?? "platestream.db")
         // Prometheus text at /metrics: Hummingbird's request metrics and everything else that reports
         // through swift-metrics land in this registry.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let api: SnapshotAPI
+        let server: SnapshotServer
         do {
-            api = try SnapshotAPI(configuration: http, recognizer: recognizer,
-                                  imageDecoder: VisionImageDecoder(maxPixels: http.limits.maxPixels),
-                                  usageStore: SQLiteUsageStore(counter: usage), urlFetcher: FetcherAdapter(),
-                                  regions: RegionCatalog(codes: Set(RegionTemplates.codes + ["us", "eu"])),
-                                  metrics: { registry.emitToString() }, logger: logger)
-        } catch {
-            throw ValidationError(error.message)
+            server = try SnapshotServer.make(configuration: http, recognizer: recognizer,
+                                             database: database ?? app?.database ?? "platestream.db",
+                                             registry: registry, logger: logger)
+        } catch let error as ConfigError {
+            throw ValidationError(error.description)
         }
-        let log = logger
-        let (listenHost, listenPort) = (http.host, http.port)
-        let application = api.makeApplication { port in
-            log.info("listening on http://\(listenHost):\(port ?? listenPort)")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application)]
+        if let outbox = server.outbox {
+            services.insert(.init(service: WebhookService(outbox: outbox), successTerminationBehavior: .ignore), at: 0)
         }
-        let group = ServiceGroup(configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         try await group.run()
     }

@@ -80,18 +80,19 @@ struct SourceOptions: ParsableArguments {
 
 /// `--log-level`, and the one-time swift-log set-up (to stderr, so stdout stays parseable).
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: the config's log_level, else info).")
+    var logLevel: String?
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else {
+        guard logLevel.map({ Logger.Level(rawValue: $0) != nil }) ?? true else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
     }
 
-    /// Sends swift-log (and FFmpeg's messages through it) to stderr at the chosen level.
-    func bootstrap() -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+    /// Sends swift-log (and FFmpeg's messages through it) to stderr at the chosen level: `--log-level`,
+    /// else `configured` (a config file's `log_level`), else info.
+    func bootstrap(configured: String? = nil) -> Logger {
+        let level = (logLevel ?? configured).flatMap { Logger.Level(rawValue: $0) } ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

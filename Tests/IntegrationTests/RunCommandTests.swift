@@ -189,4 +189,58 @@ private typealias H = DecodeHarness
             #expect(text.hasSuffix("\r\n"))
         }
     }
+
+    @Test func httpInTheConfigServesTheAPIsAndTheCamerasMetrics() async throws {
+        let video = try await videos().long
+        let dir = try H.temporaryDirectory("run-http")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let port = try H.closedLoopbackPort()
+        let config = try writeConfig([
+            "cameras": [["id": "live", "url": video.path, "sample": 1]],
+            "recognizer": ["models": Self.models, "workers": 1],
+            "http": ["port": port],
+            "log_level": "warning",
+        ], in: dir)
+        let image = dir.appendingPathComponent("car.jpg")
+        try ReadServeCLITests.plateLikeJPEG().write(to: image)
+        let binary = try H.platestreamBinary()
+        let err = dir.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", config.path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+
+        // /metrics shows the camera's pipeline counters once frames flow.
+        var metrics = ""
+        for _ in 0..<600 where process.isRunning {
+            let r = try await H.offPool { try H.runProcess("/usr/bin/curl", ["-s", "http://127.0.0.1:\(port)/metrics"], timeout: 30) }
+            if r.stdout.contains("platestream_frames_recognized_total{camera=\"live\"}") { metrics = r.stdout; break }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        #expect(metrics.contains("platestream_frames_decoded_total{camera=\"live\"}"), "\(metrics.prefix(2000))")
+        #expect(metrics.contains("platestream_input_fps{camera=\"live\"}"))
+        // The snapshot API answers from the same process and recognizer.
+        let answer = try await H.offPool { try H.runProcess("/usr/bin/curl", ["-s", "-F", "upload=@\(image.path)",
+                                                                            "http://127.0.0.1:\(port)/v1/plate-reader/"], timeout: 60) }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any], "\(answer.stdout)")
+        #expect(object["filename"] as? String == "car.jpg" && object["results"] is [Any])
+
+        kill(process.processIdentifier, SIGTERM)
+        let exited = try await H.offPool { () -> Bool in
+            let deadline = Date(timeIntervalSinceNow: 240)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            return !process.isRunning
+        }
+        #expect(exited)
+        #expect(process.terminationStatus == 0)
+        // log_level warning: no info lines (the summary is not a log line and still comes).
+        let text = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        #expect(!text.contains(" info "), "\(text.prefix(2000))")
+        #expect(text.contains("summary:"))
+    }
 }

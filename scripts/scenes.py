@@ -1,0 +1,560 @@
+#!/usr/bin/env python3
+"""Renders the synthetic traffic scenes under Samples/scenes/ with their ground truth (committed outputs).
+
+    street.mp4       1280x720, 25 fps, 14 s: six vehicles on a fixed-camera crossroads (see README there)
+    street-1080.mp4  the same scene at 1920x1080 (the 1080p25 throughput benchmark)
+    night.mp4        1280x720, 25 fps, 6 s: low light, sensor noise, headlight glare, IR-lit plates
+
+Each video gets a JSON beside it (street.json, ...) saying, per vehicle, its plate, style, colour, direction of
+travel in the image, when it is in the frame, when its plate is readable, its best frame, and its vehicle and
+plate boxes every 5th frame. The end-to-end tests of `platestream run` compare events against it.
+
+Everything is drawn here: vehicles are simple car-like shapes (body, windows, lights, wheels, shadow), each
+plate comes from scripts/train/plates.py (render_plate, fixed seeds) and is carried on the vehicle through a
+per-frame perspective warp, so its corners, and so its box, are known exactly. Deterministic: fixed seeds, one
+encoder thread, bit-exact muxing; a re-run gives the same files (with the same Debian fonts installed).
+
+Scene geometry is written once in 1280x720 "base" pixels and scaled to the output size.
+Usage: scenes.py [--out Samples/scenes] [--only street|night|street-1080]... [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "train"))
+import plates  # noqa: E402  (scripts/train/plates.py)
+
+BASE_W, BASE_H = 1280, 720
+FPS = 25
+BOX_EVERY = 5             # frames between ground-truth boxes
+READABLE_PLATE_W = 120    # base px: narrower plates count as not (yet) readable
+EDGE_MARGIN = 4           # base px: a plate closer than this to the frame edge is not "whole in the frame"
+
+COLORS = {  # BGR
+    "white": (232, 234, 236), "black": (34, 34, 38), "silver": (190, 192, 196), "grey": (118, 120, 124),
+    "red": (40, 36, 186), "blue": (168, 84, 30), "green": (58, 128, 44), "yellow": (40, 196, 228),
+    "brown": (42, 70, 112), "orange": (30, 120, 236),
+}
+
+# The crossroads: a horizontal street across the lower part of the image, a road running away from the
+# camera up the middle (vanishing above the top edge), a parking bay top-left.
+BAND_TOP, BAND_BOTTOM = 398, 720
+VROAD_TOP = (690, 990)       # x extent of the vertical road at y = 0
+VROAD_BOTTOM = (470, 1210)   # ... at y = 720
+
+
+def road_width_at(yb):
+    """Width of a vehicle on the vertical road whose bottom edge is at image row yb (base px)."""
+    return 150.0 + 0.444 * yb
+
+
+# ----------------------------------------------------------------------------------------------- vehicles
+
+@dataclass
+class Vehicle:
+    id: int
+    color: str
+    view: str                  # "rear" (tail lights) or "front" (headlights)
+    pose: object               # t -> (cx, yb, w) in base px, or None when off the road entirely
+    style: str | None = None   # plates.py style; None: no plate
+    seed: int = 0
+    plate_frac: float = 0.46   # plate width as a fraction of the body width
+    parked: bool = False
+    yaw: float = 0.0           # > 0: right side further away (shorter); a hint of a three-quarter view
+    plate: np.ndarray | None = field(default=None, repr=False)
+    text: str | None = None
+
+
+def linear(t0, t1, p0, p1):
+    """A pose moving at constant image speed from p0 = (cx, yb, w) at t0 to p1 at t1."""
+    def pose(t):
+        if t < t0 or t > t1:
+            return None
+        u = (t - t0) / (t1 - t0)
+        return tuple(a + (b - a) * u for a, b in zip(p0, p1))
+    return pose
+
+
+def along_road(t0, t1, y0, y1, cx, ease):
+    """A pose on the vertical road: bottom row from y0 to y1, width from the perspective, eased (u ** ease)."""
+    def pose(t):
+        if t < t0 or t > t1:
+            return None
+        u = ((t - t0) / (t1 - t0)) ** ease
+        yb = y0 + (y1 - y0) * u
+        return (cx, yb, road_width_at(yb))
+    return pose
+
+
+def fixed(cx, yb, w):
+    return lambda t: (cx, yb, w)
+
+
+BODY_H = 0.70   # body height / width (rear or front view, wheels included)
+PAD_X, PAD_B = 0.06, 0.07  # sprite padding (fractions of body width) for the shadow
+
+
+def plate_rect(v, bw):
+    """Plate rectangle (x0, y0, x1, y1) in body coordinates for a body bw wide."""
+    ph, pw = v.plate.shape[:2]
+    w = v.plate_frac * bw
+    h = w * ph / pw
+    cy = bw * BODY_H * 0.655
+    return (bw / 2 - w / 2, cy - h / 2, bw / 2 + w / 2, cy + h / 2)
+
+
+def draw_sprite(v, bw, night=False):
+    """The vehicle as a BGRA sprite whose body is bw px wide. Returns (sprite, body origin in the sprite)."""
+    s = 4  # supersampled drawing, then INTER_AREA down
+    W = int(round(bw * (1 + 2 * PAD_X))) * s
+    bh = bw * BODY_H
+    H = int(round(bh + bw * PAD_B)) * s
+    ox, oy = bw * PAD_X * s, 0.0
+    img = np.zeros((H, W, 3), np.uint8)
+    alpha = np.zeros((H, W), np.uint8)
+    B = bw * s
+
+    def P(x, y):  # body fraction -> sprite px (fixed point 4 bits for cv2's shift)
+        return (int(round((ox + x * B) * 16)), int(round((oy + y * B * BODY_H) * 16)))
+
+    def poly(pts, color, a=255):
+        p = np.array([P(x, y) for x, y in pts], np.int32)
+        cv2.fillPoly(img, [p], color, cv2.LINE_AA, 4)
+        cv2.fillPoly(alpha, [p], a, cv2.LINE_AA, 4)
+
+    def rrect(x0, y0, x1, y1, r, color, a=255):
+        # rounded rectangle from four circles and two rectangles
+        for (cx, cy) in [(x0 + r, y0 + r / BODY_H), (x1 - r, y0 + r / BODY_H),
+                         (x0 + r, y1 - r / BODY_H), (x1 - r, y1 - r / BODY_H)]:
+            c = P(cx, cy)
+            cv2.circle(img, c, int(r * B * 16), color, -1, cv2.LINE_AA, 4)
+            cv2.circle(alpha, c, int(r * B * 16), a, -1, cv2.LINE_AA, 4)
+        poly([(x0 + r, y0), (x1 - r, y0), (x1 - r, y1), (x0 + r, y1)], color, a)
+        poly([(x0, y0 + r / BODY_H), (x1, y0 + r / BODY_H), (x1, y1 - r / BODY_H), (x0, y1 - r / BODY_H)], color, a)
+
+    base = np.array(COLORS[v.color], np.float32)
+    if night:
+        base = base * 0.30
+    shade = lambda f: tuple(int(min(255, max(0, c * f))) for c in base)  # noqa: E731
+
+    # shadow on the road (drawn first, half transparent black)
+    sh = np.zeros((H, W), np.uint8)
+    cv2.ellipse(sh, (int((ox + 0.5 * B)), int(bh * s)), (int(0.56 * B), int(0.07 * B)), 0, 0, 360, 150, -1, cv2.LINE_AA)
+    sh = cv2.GaussianBlur(sh, (0, 0), 0.03 * B)
+    alpha = np.maximum(alpha, sh)
+
+    # wheels
+    tyre = (18, 18, 20)
+    rrect(0.05, 0.74, 0.23, 1.0, 0.03, tyre)
+    rrect(0.77, 0.74, 0.95, 1.0, 0.03, tyre)
+    # cabin (roof pillars) and window
+    poly([(0.17, 0.03), (0.83, 0.03), (0.95, 0.42), (0.05, 0.42)], shade(0.92))
+    glass = (46, 40, 36) if not night else (14, 12, 12)
+    poly([(0.21, 0.09), (0.79, 0.09), (0.885, 0.39), (0.115, 0.39)], glass)
+    poly([(0.23, 0.10), (0.42, 0.10), (0.30, 0.38), (0.15, 0.38)], tuple(int(c + 22) for c in glass))  # reflection
+    # lower body
+    rrect(0.0, 0.38, 1.0, 0.86, 0.05, shade(1.0))
+    poly([(0.0, 0.44), (1.0, 0.44), (1.0, 0.47), (0.0, 0.47)], shade(0.78))  # shoulder line
+    poly([(0.01, 0.80), (0.99, 0.80), (0.985, 0.88), (0.015, 0.88)], shade(0.55) if v.color != "black" else (60, 60, 64))
+    # lights
+    if v.view == "rear":
+        lamp = (30, 30, 200) if not night else (60, 60, 255)
+        rrect(0.03, 0.50, 0.20, 0.60, 0.015, lamp)
+        rrect(0.80, 0.50, 0.97, 0.60, 0.015, lamp)
+    else:
+        lamp = (200, 225, 235) if not night else (255, 255, 255)
+        rrect(0.03, 0.49, 0.20, 0.59, 0.02, lamp)
+        rrect(0.80, 0.49, 0.97, 0.59, 0.02, lamp)
+        poly([(0.25, 0.49), (0.75, 0.49), (0.73, 0.55), (0.27, 0.55)], (40, 40, 42))  # grille
+    if v.plate is None:  # an empty plate recess
+        poly([(0.34, 0.60), (0.66, 0.60), (0.66, 0.73), (0.34, 0.73)], shade(0.8))
+
+    img = cv2.resize(img, (W // s, H // s), interpolation=cv2.INTER_AREA)
+    alpha = cv2.resize(alpha, (W // s, H // s), interpolation=cv2.INTER_AREA)
+    ox, oy = ox / s, oy / s
+    if v.plate is not None:
+        x0, y0, x1, y1 = plate_rect(v, bw)
+        pw, ph = int(round(x1 - x0)), int(round(y1 - y0))
+        p = cv2.resize(v.plate, (pw, ph), interpolation=cv2.INTER_AREA)
+        if night:  # an IR camera: the retro-reflective plate glows, colour is gone
+            g = cv2.cvtColor(p, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            g = np.clip((g - g.mean()) * 1.1 + 185, 0, 255).astype(np.uint8)
+            p = cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
+        X, Y = int(round(ox + x0)), int(round(oy + y0))
+        img[Y:Y + ph, X:X + pw] = p
+        alpha[Y:Y + ph, X:X + pw] = 255
+    return np.dstack([img, alpha]), (ox, oy)
+
+
+def body_quad(cx, yb, w, yaw, tilt=0.05):
+    """Where the body's corners (TL, TR, BR, BL) land in the image (base px)."""
+    h = w * BODY_H
+    dl, dr = (0, yaw * h) if yaw >= 0 else (-yaw * h, 0)  # vertical shrink of the further side
+    top_in = tilt * w / 2  # the camera looks down: the top edge is a little narrower
+    return np.array([[cx - w / 2 + top_in, yb - h + dl / 2], [cx + w / 2 - top_in, yb - h + dr / 2],
+                     [cx + w / 2, yb - dr / 2], [cx - w / 2, yb - dl / 2]], np.float32)
+
+
+# ----------------------------------------------------------------------------------------------- scenes
+
+def street_vehicles():
+    """The 14 s street scene. Plate seeds are fixed; see README for what each vehicle does."""
+    return [
+        # parked top-left in the bay, rear to the camera, the whole video
+        Vehicle(1, "silver", "rear", fixed(215, 372, 350), "br_old", 11, parked=True),
+        # left -> right on the near lane, rear view
+        Vehicle(2, "red", "rear", linear(0.2, 4.9, (-230, 704, 412), (1510, 704, 412)), "us", 21, yaw=0.04),
+        # down the vertical road toward the camera, front view, growing
+        Vehicle(3, "blue", "front", along_road(1.4, 7.0, -5, 1215, 905, 1.7), "eu", 31),
+        # right -> left, faster, rear view
+        Vehicle(4, "green", "rear", linear(7.0, 10.1, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 41,
+                yaw=-0.04),
+        # up the vertical road away from the camera, rear view, shrinking, leaves through the top edge
+        Vehicle(5, "white", "rear", along_road(9.4, 13.9, 1215, -2, 790, 0.55), "eu", 51),
+        # left -> right with no plate
+        Vehicle(6, "black", "front", linear(10.3, 13.6, (-230, 704, 405), (1510, 704, 405)), None, 61, yaw=0.04),
+    ]
+
+
+def night_vehicles():
+    return [
+        # right -> left on the near lane, tail lights
+        Vehicle(1, "grey", "rear", linear(0.1, 4.2, (1510, 704, 412), (-230, 704, 412)), "us", 71, yaw=-0.04),
+        # down the vertical road toward the camera, headlights
+        Vehicle(2, "brown", "front", along_road(0.9, 5.9, 20, 1215, 905, 1.6), "br_mercosul", 81),
+    ]
+
+
+SCENES = {
+    "street": dict(size=(1280, 720), seconds=14, vehicles=street_vehicles, night=False, seed=1),
+    "street-1080": dict(size=(1920, 1080), seconds=14, vehicles=street_vehicles, night=False, seed=1),
+    "night": dict(size=(1280, 720), seconds=6, vehicles=night_vehicles, night=True, seed=2),
+}
+
+
+def background(W, H, seed, night):
+    """The static scene at W x H (geometry in base px, scaled)."""
+    k = W / BASE_W
+    rng = np.random.default_rng(seed)
+    low = rng.standard_normal((18, 32)).astype(np.float32)          # large blotches, same at every size
+    mid = rng.standard_normal((90, 160)).astype(np.float32)
+    lowf = cv2.resize(low, (W, H), interpolation=cv2.INTER_CUBIC)
+    midf = cv2.resize(mid, (W, H), interpolation=cv2.INTER_CUBIC)
+    fine = np.random.default_rng(seed + 100).standard_normal((H, W)).astype(np.float32)
+    fine = cv2.GaussianBlur(fine, (0, 0), 0.8 * k)
+
+    img = np.zeros((H, W, 3), np.float32)
+    # verge: grass and paving
+    img[:] = (70, 110, 88)
+    img += (lowf * 10)[..., None] + (midf * 7)[..., None] * np.array([0.6, 1.0, 0.7], np.float32)
+    S = lambda pts: (np.array(pts, np.float32) * k).astype(np.int32)  # noqa: E731
+    asphalt = (96, 98, 100)
+    # parking bay and its lines
+    cv2.fillPoly(img, [S([(0, 95), (470, 95), (500, 398), (0, 398)])], (128, 130, 128), cv2.LINE_AA)
+    for x in (20, 410):
+        cv2.line(img, tuple(S([(x, 110)])[0]), tuple(S([(x + 8, 390)])[0]), (225, 225, 225), max(2, int(4 * k)), cv2.LINE_AA)
+    cv2.line(img, tuple(S([(20, 110)])[0]), tuple(S([(410, 110)])[0]), (225, 225, 225), max(2, int(4 * k)), cv2.LINE_AA)
+    # buildings along the top right
+    for i, (x0, x1, y1, c) in enumerate([(1010, 1120, 120, (120, 132, 150)), (1120, 1280, 150, (98, 104, 126)),
+                                         (0, 240, 70, (110, 120, 136)), (240, 470, 55, (92, 100, 112))]):
+        cv2.rectangle(img, tuple(S([(x0, 0)])[0]), tuple(S([(x1, y1)])[0]), c, -1)
+        for wx in range(x0 + 12, x1 - 20, 30):
+            for wy in range(10, y1 - 20, 28):
+                cv2.rectangle(img, tuple(S([(wx, wy)])[0]), tuple(S([(wx + 14, wy + 16)])[0]), (70, 64, 60), -1)
+    # trees
+    for (x, y, r) in [(1060, 250, 55), (1170, 300, 70), (1240, 215, 48), (560, 60, 30)]:
+        cv2.circle(img, tuple(S([(x, y)])[0]), int(r * k), (40, 78, 46), -1, cv2.LINE_AA)
+        cv2.circle(img, tuple(S([(x - r * 0.3, y - r * 0.3)])[0]), int(r * 0.5 * k), (54, 96, 60), -1, cv2.LINE_AA)
+    # the vertical road, then the horizontal street over it
+    cv2.fillPoly(img, [S([(VROAD_TOP[0], 0), (VROAD_TOP[1], 0), (VROAD_BOTTOM[1], 720), (VROAD_BOTTOM[0], 720)])],
+                 asphalt, cv2.LINE_AA)
+    cv2.rectangle(img, tuple(S([(0, BAND_TOP)])[0]), tuple(S([(1280, 720)])[0]), asphalt, -1)
+    cv2.rectangle(img, tuple(S([(0, BAND_TOP - 8)])[0]), tuple(S([(1280, BAND_TOP)])[0]), (150, 152, 150), -1)  # kerb
+    road = np.zeros((H, W), np.uint8)
+    cv2.fillPoly(road, [S([(VROAD_TOP[0], 0), (VROAD_TOP[1], 0), (VROAD_BOTTOM[1], 720), (VROAD_BOTTOM[0], 720)])], 1)
+    road[int(BAND_TOP * k):] = 1
+    img += ((fine * 5 + midf * 4) * road)[..., None]
+    # markings: dashed centre line of the vertical road (it narrows with distance), the street's lane line
+    white = (214, 216, 216)
+    cxm = lambda y: (VROAD_TOP[0] + VROAD_TOP[1]) / 2 + ((VROAD_BOTTOM[0] + VROAD_BOTTOM[1]) / 2 - (VROAD_TOP[0] + VROAD_TOP[1]) / 2) * y / 720  # noqa: E731
+    y = 0.0
+    while y < BAND_TOP - 10:
+        dash = 14 + 0.06 * y
+        w0, w1 = 2 + 0.01 * y, 2 + 0.01 * (y + dash)
+        cv2.fillPoly(img, [S([(cxm(y) - w0, y), (cxm(y) + w0, y), (cxm(y + dash) + w1, min(y + dash, BAND_TOP - 10)),
+                              (cxm(y + dash) - w1, min(y + dash, BAND_TOP - 10))])], white, cv2.LINE_AA)
+        y += dash * 2.2
+    for x in range(0, 1280, 120):
+        cv2.rectangle(img, tuple(S([(x, 412)])[0]), tuple(S([(x + 60, 418)])[0]), white, -1)
+    cv2.rectangle(img, tuple(S([(0, 714)])[0]), tuple(S([(1280, 720)])[0]), white, -1)
+    # crossing stripes where the vertical road meets the street
+    for x in range(500, 1180, 46):
+        cv2.rectangle(img, tuple(S([(x, 426)])[0]), tuple(S([(x + 24, 452)])[0]), (196, 198, 198), -1)
+    img += (fine * 1.5)[..., None]
+    if night:
+        lamp = np.zeros((H, W), np.float32)
+        for (x, y, r) in [(260, 520, 260), (1000, 560, 240), (840, 120, 150)]:  # street-lamp pools
+            cv2.circle(lamp, tuple(S([(x, y)])[0]), int(r * k), 1.0, -1)
+        lamp = cv2.GaussianBlur(lamp, (0, 0), 90 * k)
+        img = img * (0.10 + 0.22 * lamp)[..., None] * np.array([1.05, 0.95, 0.85], np.float32) + 4
+    return np.clip(img, 0, 255).astype(np.float32)
+
+
+def glow(frame, cx, cy, r, color, strength):
+    """Add a Gaussian light bloom (headlight glare) at (cx, cy), radius r, into a float frame."""
+    H, W = frame.shape[:2]
+    R = int(r * 3)
+    x0, x1, y0, y1 = max(0, int(cx) - R), min(W, int(cx) + R), max(0, int(cy) - R), min(H, int(cy) + R)
+    if x0 >= x1 or y0 >= y1:
+        return
+    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    g = np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * r * r)) * strength
+    frame[y0:y1, x0:x1] += g[..., None] * np.array(color, np.float32)
+
+
+class Renderer:
+    def __init__(self, name, spec):
+        self.name = name
+        self.W, self.H = spec["size"]
+        self.k = self.W / BASE_W
+        self.frames = spec["seconds"] * FPS
+        self.night = spec["night"]
+        self.seed = spec["seed"]
+        self.vehicles = spec["vehicles"]()
+        for v in self.vehicles:
+            if v.style:
+                img, text, st, _ = plates.render_plate(random.Random(v.seed), v.style)
+                v.plate, v.text, v.style = img, text, st
+        self.sprites = {}
+        for v in self.vehicles:  # one sprite per vehicle, drawn at the largest size it is shown at
+            wmax = max(p[2] for p in (v.pose(i / FPS) for i in range(self.frames)) if p)
+            bw = int(math.ceil(min(wmax, 640) * self.k))
+            self.sprites[v.id] = (draw_sprite(v, bw, self.night), bw)
+        self.bg = background(self.W, self.H, self.seed, self.night)
+
+    def place(self, v, t):
+        """Image geometry of v at time t (output px): body quad, plate quad, z (bottom row), or None."""
+        p = v.pose(t)
+        if p is None:
+            return None
+        cx, yb, w = (c * self.k for c in p)
+        q = body_quad(cx, yb, w, v.yaw)
+        (sprite, (ox, oy)), bw = self.sprites[v.id]
+        src = np.array([[0, 0], [bw, 0], [bw, bw * BODY_H], [0, bw * BODY_H]], np.float32)
+        M = cv2.getPerspectiveTransform(src, q)  # body coords -> image
+        pq = None
+        if v.plate is not None:
+            x0, y0, x1, y1 = plate_rect(v, bw)
+            pq = cv2.perspectiveTransform(np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32), M)[0]
+        return dict(M=M, body=q, plate=pq, z=yb, scale=w / bw)
+
+    def draw(self, frame, v, g):
+        (sprite, (ox, oy)), bw = self.sprites[v.id]
+        # resize first (area filter: no aliasing when shrinking), then a near-unit perspective warp
+        s = g["scale"]
+        if s < 0.98:
+            sw, sh = max(2, int(round(sprite.shape[1] * s))), max(2, int(round(sprite.shape[0] * s)))
+            sp = cv2.resize(sprite, (sw, sh), interpolation=cv2.INTER_AREA)
+            fx, fy = sprite.shape[1] / sw, sprite.shape[0] / sh
+        else:
+            sp, fx, fy = sprite, 1.0, 1.0
+        # sprite px -> body coords -> image
+        A = np.array([[fx, 0, -ox], [0, fy, -oy], [0, 0, 1]], np.float64)
+        M = g["M"] @ A
+        corners = cv2.perspectiveTransform(np.array([[[0, 0], [sp.shape[1], 0], [sp.shape[1], sp.shape[0]],
+                                                      [0, sp.shape[0]]]], np.float32), M)[0]
+        x0, y0 = np.floor(corners.min(0)).astype(int)
+        x1, y1 = np.ceil(corners.max(0)).astype(int)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(self.W, x1), min(self.H, y1)
+        if x0 >= x1 or y0 >= y1:
+            return
+        T = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64) @ M
+        out = cv2.warpPerspective(sp, T, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                  borderValue=(0, 0, 0, 0)).astype(np.float32)
+        a = out[..., 3:4] / 255.0
+        roi = frame[y0:y1, x0:x1]
+        roi *= 1 - a
+        roi += out[..., :3] * a
+        if self.night:  # lamps: glare blobs for headlights, a red glow for tail lights
+            r = 0.075 * bw * s
+            for fxl in (0.115, 0.885):
+                c = cv2.perspectiveTransform(np.array([[[fxl * bw, 0.545 * bw * BODY_H]]], np.float32), g["M"])[0, 0]
+                if v.view == "front":
+                    glow(frame, c[0], c[1], r * 1.1, (255, 250, 235), 1.3)
+                    glow(frame, c[0], c[1], r * 2.6, (200, 200, 190), 0.30)
+                else:
+                    glow(frame, c[0], c[1], r * 1.1, (60, 60, 255), 0.7)
+
+    def frame(self, i, noise_rng, sigma):
+        """Frame i as BGR uint8, and the (vehicle, geometry) pairs in it."""
+        t = i / FPS
+        frame = self.bg.copy()
+        placed = [(v, self.place(v, t)) for v in self.vehicles]
+        placed = [(v, g) for v, g in placed if g is not None]
+        for v, g in sorted(placed, key=lambda vg: vg[1]["z"]):  # nearer (lower) vehicles drawn last
+            self.draw(frame, v, g)
+        frame += noise_rng.standard_normal((self.H, self.W, 1), dtype=np.float32) * sigma
+        return np.clip(frame + 0.5, 0, 255).astype(np.uint8), placed
+
+    def run(self, out_dir, check_only=False):
+        os.makedirs(out_dir, exist_ok=True)
+        path = os.path.join(out_dir, self.name + ".mp4")
+        tmp = os.path.join(out_dir, ".tmp-" + self.name + ".mp4")
+        crf = "28" if self.W > 1280 else "27"
+        cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
+               "-s", "%dx%d" % (self.W, self.H), "-framerate", str(FPS), "-i", "-", "-c:v", "libx264",
+               "-preset", "medium", "-crf", crf, "-g", "50", "-pix_fmt", "yuv420p", "-threads", "1",
+               "-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", tmp]
+        truth = self.truth()  # first: it refuses overlapping vehicles and repeated plates
+        if check_only:
+            return path, truth
+        enc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
+        noise_rng = np.random.default_rng(self.seed + 1000)
+        sigma = 7.0 if self.night else 2.2
+        for i in range(self.frames):
+            enc.stdin.write(self.frame(i, noise_rng, sigma)[0].tobytes())
+        enc.stdin.close()
+        if enc.wait() != 0:
+            raise SystemExit("ffmpeg failed for " + self.name)
+        os.replace(tmp, path)
+        with open(os.path.join(out_dir, self.name + ".json"), "w") as f:
+            f.write(dump_truth(truth))
+        return path, truth
+
+    # ------------------------------------------------------------------------------------------- ground truth
+
+    def clip_box(self, q):
+        x0, y0 = q.min(0)
+        x1, y1 = q.max(0)
+        b = [max(0, int(math.floor(x0))), max(0, int(math.floor(y0))), min(self.W - 1, int(math.ceil(x1))),
+             min(self.H - 1, int(math.ceil(y1)))]
+        return b if b[0] < b[2] and b[1] < b[3] else None
+
+    def truth(self):
+        track = {v.id: [] for v in self.vehicles}
+        for i in range(self.frames):
+            for v in self.vehicles:
+                g = self.place(v, i / FPS)
+                if g is not None:
+                    track[v.id].append((i, g))
+        m = EDGE_MARGIN * self.k
+        vehicles = []
+        boxes_at = {}
+        for v in self.vehicles:
+            seen = [(i, g) for i, g in track[v.id] if self.clip_box(g["body"])]
+            for i, g in seen:
+                boxes_at.setdefault(i, []).append((v, self.clip_box(g["body"]), g))
+            rec = {"id": v.id, "plate": v.text, "style": v.style if v.text else None, "color": v.color, "type": "car",
+                   "view": v.view, "direction_deg": None, "parked": v.parked,
+                   "enter_sec": round(seen[0][0] / FPS, 2), "leave_sec": round(seen[-1][0] / FPS, 2),
+                   "plate_visible_from_sec": None, "plate_visible_to_sec": None, "best_sec": None,
+                   "best_plate_width": None,
+                   "boxes": [[i] + self.clip_box(g["body"]) for i, g in seen if i % BOX_EVERY == 0],
+                   "plate_boxes": []}
+            if v.text:
+                readable, pts = [], []
+                for i, g in seen:
+                    q = g["plate"]
+                    b = self.clip_box(q)
+                    if b and i % BOX_EVERY == 0:
+                        rec["plate_boxes"].append([i] + b)
+                    inside = q[:, 0].min() >= m and q[:, 1].min() >= m and q[:, 0].max() <= self.W - m \
+                        and q[:, 1].max() <= self.H - m
+                    width = float(np.linalg.norm(q[1] - q[0]) + np.linalg.norm(q[2] - q[3])) / 2
+                    if inside and width >= READABLE_PLATE_W * self.k:
+                        readable.append((i, width, q.mean(0)))
+                    if b:
+                        pts.append(q.mean(0))
+                if readable:
+                    rec["plate_visible_from_sec"] = round(readable[0][0] / FPS, 2)
+                    rec["plate_visible_to_sec"] = round(readable[-1][0] / FPS, 2)
+                    centre = np.array([self.W / 2, self.H / 2])
+                    dmax = float(np.linalg.norm(centre))
+                    # largest plate, ties (and near-ties) broken toward the centre of the image
+                    best = max(readable, key=lambda r: (r[1] * (1 - 0.35 * np.linalg.norm(r[2] - centre) / dmax), -r[0]))
+                    rec["best_sec"] = round(best[0] / FPS, 2)
+                    rec["best_plate_width"] = int(round(best[1]))
+            else:
+                pts = [(g["body"][2] + g["body"][3]) / 2 for i, g in seen]
+            if not v.parked and len(pts) > 1:
+                rec["direction_deg"] = direction(np.array(pts))
+            vehicles.append(rec)
+        # no two vehicles may overlap in any frame, so nothing hides a plate
+        for i, lst in boxes_at.items():
+            for a in range(len(lst)):
+                for b in range(a + 1, len(lst)):
+                    (va, ba, _), (vb, bb, _) = lst[a], lst[b]
+                    if ba[0] < bb[2] and bb[0] < ba[2] and ba[1] < bb[3] and bb[1] < ba[3]:
+                        raise SystemExit("%s: vehicles %d and %d overlap at frame %d" % (self.name, va.id, vb.id, i))
+        texts = [v["plate"] for v in vehicles if v["plate"]]
+        if len(set(texts)) != len(texts):
+            raise SystemExit("%s: a plate text repeats: %s" % (self.name, texts))
+        return {"video": self.name + ".mp4", "width": self.W, "height": self.H, "fps": FPS, "frames": self.frames,
+                "box_every": BOX_EVERY, "vehicles": vehicles}
+
+
+def direction(pts):
+    """Direction of travel in the image (degrees, 0 = right, 90 = up, counter-clockwise), fitted by least
+    squares to the centre points over time (as platestream does), rounded to a whole degree."""
+    t = np.arange(len(pts), dtype=np.float64)
+    t -= t.mean()
+    vx = float((t * (pts[:, 0] - pts[:, 0].mean())).sum())
+    vy = float((t * (pts[:, 1] - pts[:, 1].mean())).sum())
+    return int(round(math.degrees(math.atan2(-vy, vx)))) % 360
+
+
+def dump_truth(truth):
+    """JSON with one vehicle field per line and each box on one line: diffable and still compact."""
+    out = ['{"video": %s, "width": %d, "height": %d, "fps": %d, "frames": %d, "box_every": %d,' % (
+        json.dumps(truth["video"]), truth["width"], truth["height"], truth["fps"], truth["frames"], truth["box_every"]),
+        ' "vehicles": [']
+    for n, v in enumerate(truth["vehicles"]):
+        head = {k: val for k, val in v.items() if k not in ("boxes", "plate_boxes")}
+        out.append('  {' + json.dumps(head)[1:-1] + ',')
+        for key in ("boxes", "plate_boxes"):
+            rows = ",\n    ".join(json.dumps(b) for b in v[key])
+            out.append('   "%s": [%s%s]%s' % (key, "\n    " if rows else "", rows, "," if key == "boxes" else ""))
+        out.append('  }' + ("," if n < len(truth["vehicles"]) - 1 else ""))
+    out.append(']}')
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Samples", "scenes"))
+    ap.add_argument("--only", action="append", choices=sorted(SCENES))
+    ap.add_argument("--check", action="store_true", help="check the geometry and print the timings; encode nothing")
+    args = ap.parse_args()
+    cv2.setNumThreads(1)
+    all_texts = {}
+    for name in args.only or ["street", "night", "street-1080"]:
+        path, truth = Renderer(name, SCENES[name]).run(args.out, args.check)
+        for v in truth["vehicles"]:
+            if v["plate"]:
+                all_texts.setdefault(v["plate"], set()).add(name.split("-")[0])
+        size = os.path.getsize(path) / 1024 if os.path.exists(path) else 0
+        print("scenes: %s  %.0f kB  %s" % (os.path.relpath(path), size,
+                                          " ".join("%d:%s@%ss" % (v["id"], v["plate"], v["best_sec"])
+                                                   for v in truth["vehicles"])))
+        if args.check:
+            for v in truth["vehicles"]:
+                print("  %d %-9s %-11s dir=%-4s in %5.2f-%5.2f  plate %s-%s best %s w=%s" % (
+                    v["id"], v["plate"], v["style"], v["direction_deg"], v["enter_sec"], v["leave_sec"],
+                    v["plate_visible_from_sec"], v["plate_visible_to_sec"], v["best_sec"], v["best_plate_width"]))
+    for text, where in all_texts.items():
+        if len(where) > 1:
+            raise SystemExit("plate %s appears in more than one scene" % text)
+
+
+if __name__ == "__main__":
+    main()
