@@ -213,14 +213,14 @@ def street_vehicles():
         # parked top-left in the bay, rear to the camera, the whole video
         Vehicle(1, "silver", "rear", fixed(215, 372, 350), "br_old", 11, parked=True),
         # left -> right on the near lane, rear view
-        Vehicle(2, "red", "rear", linear(0.2, 4.9, (-230, 704, 412), (1510, 704, 412)), "us", 21, yaw=0.04),
+        Vehicle(2, "red", "rear", linear(0.1, 4.3, (-230, 704, 412), (1510, 704, 412)), "us", 21, yaw=0.04),
         # down the vertical road toward the camera, front view, growing
-        Vehicle(3, "blue", "front", along_road(1.4, 7.0, -5, 1215, 905, 1.7), "eu", 31),
+        Vehicle(3, "blue", "front", along_road(1.0, 7.0, -5, 1215, 905, 1.4), "eu", 31, plate_frac=0.42),
         # right -> left, faster, rear view
-        Vehicle(4, "green", "rear", linear(7.0, 10.1, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 41,
+        Vehicle(4, "green", "rear", linear(7.0, 10.4, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 41,
                 yaw=-0.04),
         # up the vertical road away from the camera, rear view, shrinking, leaves through the top edge
-        Vehicle(5, "white", "rear", along_road(9.4, 13.9, 1215, -2, 790, 0.55), "eu", 51),
+        Vehicle(5, "white", "rear", along_road(9.4, 13.9, 1215, -2, 790, 0.6), "eu", 51, plate_frac=0.42),
         # left -> right with no plate
         Vehicle(6, "black", "front", linear(10.3, 13.6, (-230, 704, 405), (1510, 704, 405)), None, 61, yaw=0.04),
     ]
@@ -231,7 +231,8 @@ def night_vehicles():
         # right -> left on the near lane, tail lights
         Vehicle(1, "grey", "rear", linear(0.1, 4.2, (1510, 704, 412), (-230, 704, 412)), "us", 71, yaw=-0.04),
         # down the vertical road toward the camera, headlights
-        Vehicle(2, "brown", "front", along_road(0.9, 5.9, 20, 1215, 905, 1.6), "br_mercosul", 81),
+        Vehicle(2, "brown", "front", along_road(0.6, 5.9, 20, 1215, 905, 1.4), "br_mercosul", 81,
+                plate_frac=0.42),
     ]
 
 
@@ -481,7 +482,9 @@ class Renderer:
                     centre = np.array([self.W / 2, self.H / 2])
                     dmax = float(np.linalg.norm(centre))
                     # largest plate, ties (and near-ties) broken toward the centre of the image
-                    best = max(readable, key=lambda r: (r[1] * (1 - 0.35 * np.linalg.norm(r[2] - centre) / dmax), -r[0]))
+                    mid = (readable[0][0] + readable[-1][0]) / 2  # exact ties (a parked car): the middle frame
+                    best = max(readable, key=lambda r: (round(r[1] * (1 - 0.35 * np.linalg.norm(r[2] - centre) / dmax), 3),
+                                                        -abs(r[0] - mid)))
                     rec["best_sec"] = round(best[0] / FPS, 2)
                     rec["best_plate_width"] = int(round(best[1]))
             else:

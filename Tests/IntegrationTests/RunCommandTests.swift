@@ -58,6 +58,19 @@ private typealias H = DecodeHarness
         return url
     }
 
+    /// Starts `platestream run --config` in the background, stderr to a file.
+    static func startRun(config: URL, stderr err: URL) throws -> Process {
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try H.platestreamBinary())
+        process.arguments = ["run", "--config", config.path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return process
+    }
+
     @Test func singleFilePrintsEventsAndProgress() async throws {
         let video = try await videos().short
         let dir = try H.temporaryDirectory("run-single")
@@ -142,17 +155,9 @@ private typealias H = DecodeHarness
                          "csv_file": "events.csv"]],
             "recognizer": ["models": Self.models],
         ], in: dir)
-        let binary = try H.platestreamBinary()
         let result = try await H.offPool { () throws -> (status: Int32, reason: Process.TerminationReason, stderr: String, waited: Bool) in
             let err = dir.appendingPathComponent("stderr")
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", "--config", config.path]
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = try FileHandle(forWritingTo: err)
-            try process.run()
+            let process = try Self.startRun(config: config, stderr: err)
             // Wait until frames flow (models loaded, pipeline started), then ask it to stop.
             let started = Date()
             while process.isRunning, Date().timeIntervalSince(started) < 300 {
@@ -203,16 +208,8 @@ private typealias H = DecodeHarness
         ], in: dir)
         let image = dir.appendingPathComponent("car.jpg")
         try ReadServeCLITests.plateLikeJPEG().write(to: image)
-        let binary = try H.platestreamBinary()
         let err = dir.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", config.path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        let process = try Self.startRun(config: config, stderr: err)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
 
         // /metrics shows the camera's pipeline counters once frames flow.
