@@ -217,12 +217,12 @@ def street_vehicles():
         # down the vertical road toward the camera, front view, growing
         Vehicle(3, "blue", "front", along_road(1.0, 7.0, -5, 1215, 905, 1.4), "eu", 31, plate_frac=0.42),
         # right -> left, faster, rear view
-        Vehicle(4, "green", "rear", linear(7.0, 10.4, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 41,
+        Vehicle(4, "green", "rear", linear(6.95, 10.3, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 41,
                 yaw=-0.04),
         # up the vertical road away from the camera, rear view, shrinking, leaves through the top edge
-        Vehicle(5, "white", "rear", along_road(9.4, 13.9, 1215, -2, 790, 0.6), "eu", 51, plate_frac=0.42),
+        Vehicle(5, "white", "rear", along_road(9.3, 13.95, 1215, -2, 815, 0.6), "eu", 51, plate_frac=0.42),
         # left -> right with no plate
-        Vehicle(6, "black", "front", linear(10.3, 13.6, (-230, 704, 405), (1510, 704, 405)), None, 61, yaw=0.04),
+        Vehicle(6, "black", "front", linear(10.6, 13.8, (-230, 704, 405), (1510, 704, 405)), None, 61, yaw=0.04),
     ]
 
 
@@ -231,7 +231,7 @@ def night_vehicles():
         # right -> left on the near lane, tail lights
         Vehicle(1, "grey", "rear", linear(0.1, 4.2, (1510, 704, 412), (-230, 704, 412)), "us", 71, yaw=-0.04),
         # down the vertical road toward the camera, headlights
-        Vehicle(2, "brown", "front", along_road(0.6, 5.9, 20, 1215, 905, 1.4), "br_mercosul", 81,
+        Vehicle(2, "brown", "front", along_road(0.6, 5.9, 20, 1215, 905, 1.4), "br_mercosul", 82,
                 plate_frac=0.42),
     ]
 

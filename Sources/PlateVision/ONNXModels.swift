@@ -142,8 +142,9 @@ public final class ONNXPlateReader {
     }
 
     /// Per-character alternatives of the plate in `crop` (any size; resized to the input size).
-    public func read(_ crop: Image) throws(ModelError) -> [CharacterAlternatives] {
-        ReaderOutputDecoder.decode(try runModel(on: crop), configuration: configuration)
+    /// `allowed`: the characters the hinted regions' plates can hold (nil: the whole alphabet).
+    public func read(_ crop: Image, allowed: Set<Character>? = nil) throws(ModelError) -> [CharacterAlternatives] {
+        ReaderOutputDecoder.decode(try runModel(on: crop), configuration: configuration, allowed: allowed)
     }
 
     private func runModel(on crop: Image) throws(ModelError) -> Tensor {

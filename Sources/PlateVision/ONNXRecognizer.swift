@@ -117,7 +117,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     }
 
     private func read(_ crop: Image, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
-        let characters = try worker.reader.read(crop)
+        // Hints narrow the alphabet: a US plate has no Hangul, whatever a sticker looks like.
+        let hinted = options.regions.flatMap(RegionTemplates.expand)
+        let characters = try worker.reader.read(crop, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted))
         guard !characters.isEmpty else { return nil }
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
         let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }

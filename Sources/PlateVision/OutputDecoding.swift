@@ -127,14 +127,26 @@ public enum ReaderOutputDecoder {
     }
 
     /// Per-character alternatives of the text the output spells, in reading order.
+    /// With `allowed`, characters outside it are taken out before decoding (CTC: their probability at every
+    /// step goes to zero and the rest is renormalized, so a step that wanted a disallowed character may
+    /// become blank instead of inventing a substitute).
     public static func decode(_ output: Tensor, configuration c: ReaderModelConfiguration,
-                              alternatives: Int = 8) -> [CharacterAlternatives] {
+                              alternatives: Int = 8, allowed: Set<Character>? = nil) -> [CharacterAlternatives] {
         let alphabet = Array(c.alphabet)
         switch c.format {
         case .ctc:
             let classes = alphabet.count + 1
             let steps = output.values.count / classes
-            let rows = (0..<steps).map { probabilities(Array(output.values[($0 * classes)..<(($0 + 1) * classes)])) }
+            var rows = (0..<steps).map { probabilities(Array(output.values[($0 * classes)..<(($0 + 1) * classes)])) }
+            if let allowed {
+                let keep = (0..<classes).map { k in k == c.blank || allowed.contains(alphabet[k < c.blank ? k : k - 1]) }
+                rows = rows.map { row in
+                    var masked = row
+                    for k in 0..<classes where !keep[k] { masked[k] = 0 }
+                    let sum = masked.reduce(0, +)
+                    return sum > 0 ? masked.map { $0 / sum } : masked
+                }
+            }
             // Greedy path; a character is a run of equal non-blank argmaxes; its distribution is taken
             // at the step where that character peaks.
             var result: [CharacterAlternatives] = []
@@ -175,6 +187,7 @@ public enum ReaderOutputDecoder {
             for s in 0..<slots {
                 let row = probabilities(Array(output.values[(s * a)..<((s + 1) * a)]))
                 var choices = row.enumerated().map { (character: alphabet[$0.offset], probability: $0.element) }
+                if let allowed { choices = choices.filter { allowed.contains($0.character) || $0.character == pad } }
                 choices.sort { $0.probability > $1.probability }
                 if choices[0].character == pad { continue }                // an empty slot
                 result.append(CharacterAlternatives(Array(choices.prefix(alternatives).filter { $0.character != pad })))

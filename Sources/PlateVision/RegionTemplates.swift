@@ -220,6 +220,25 @@ extension RegionTemplates {
         return all
     }
 
+    /// Every character a template of `regions` can hold (expanded hints such as `us-ca`, `de`): what a reader
+    /// may emit when the user named the regions. Cached.
+    public static func alphabet(of regions: [String]) -> Set<Character> {
+        let key = "alphabet:" + regions.map { $0.lowercased() }.sorted().joined(separator: ",")
+        slotCache.lock()
+        if let hit = alphabetCache[key] { slotCache.unlock(); return hit }
+        slotCache.unlock()
+        var all = Set<Character>()
+        for region in regions {
+            for pattern in patterns[region.lowercased()] ?? [] {
+                for token in tokenize(pattern) { for alternative in token.alternatives { for set in alternative { all.formUnion(set) } } }
+            }
+        }
+        slotCache.lock()
+        alphabetCache[key] = all
+        slotCache.unlock()
+        return all
+    }
+
     private struct Token { var alternatives: [Slots]; var min = 1; var max = 1 }
 
     private static func tokenize(_ pattern: String) -> [Token] {
@@ -274,4 +293,5 @@ extension RegionTemplates {
 
     private static let slotCache = NSLock()
     nonisolated(unsafe) private static var slotCacheStore: [String: [Slots]] = [:]
+    nonisolated(unsafe) private static var alphabetCache: [String: Set<Character>] = [:]
 }

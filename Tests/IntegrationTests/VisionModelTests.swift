@@ -60,6 +60,18 @@ import PlateCore
         #expect(top.prefix(2) == ["AAB", "AA1"])
     }
 
+    @Test func anAllowedAlphabetTurnsDisallowedStepsBlank() {
+        let c = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "AB가")
+        // classes: 0 blank, 1 A, 2 B, 3 가. Steps: A, 가 (blank second), B.
+        let steps: [[Float]] = [[0, 1, 0, 0], [0.3, 0, 0.1, 0.6], [0, 0, 1, 0]]
+        let tensor = Tensor(shape: [1, 3, 4], values: steps.flatMap { $0 })
+        #expect(ReaderOutputDecoder.decode(tensor, configuration: c).map(\.best.character) == ["A", "가", "B"])
+        let latin = ReaderOutputDecoder.decode(tensor, configuration: c, allowed: Set("AB"))
+        #expect(latin.map(\.best.character) == ["A", "B"])                   // not a made-up substitute for 가
+        #expect(RegionTemplates.alphabet(of: RegionTemplates.expand("us")).isSubset(of: Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")))
+        #expect(RegionTemplates.alphabet(of: ["kr"]).contains("가"))
+    }
+
     @Test func slotsDropPaddingAndApplySoftmaxToLogits() throws {
         let c = try ReaderModelConfiguration.fastPlateOCR(yaml: "max_plate_slots: 3\nalphabet: 'AB_'\npad_char: '_'\nimg_height: 8\nimg_width: 16\n")
         #expect(c.format == .slots && c.slots == 3 && c.colorMode == "grey")
