@@ -3,6 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/dnn.hpp>
+#include <opencv2/video/background_segm.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -228,6 +229,84 @@ int copencv_bgr_to_gray(const uint8_t *bgr, int width, int height, int stride, u
         cv::Mat in(height, width, CV_8UC3, const_cast<uint8_t *>(bgr), (size_t)stride);
         cv::Mat out(height, width, CV_8UC1, dst);
         cv::cvtColor(in, out, cv::COLOR_BGR2GRAY);
+        return COPENCV_OK;
+    });
+}
+
+struct copencv_motion {
+    cv::Ptr<cv::BackgroundSubtractorMOG2> subtractor;
+    int work_width;
+};
+
+int copencv_motion_create(int history, double var_threshold, int work_width, copencv_motion **out, char *err, size_t err_len) {
+    return guarded(err, err_len, [&]() -> int {
+        if (out == nullptr || history <= 0 || work_width < 32) { copy_error("invalid motion detector settings", err, err_len); return COPENCV_BAD_ARGUMENT; }
+        auto *m = new copencv_motion();
+        m->subtractor = cv::createBackgroundSubtractorMOG2(history, var_threshold, true);
+        // Only a mild darkening counts as a shadow: a dark car on grey asphalt is no shadow (OpenCV's 0.5 says it is).
+        m->subtractor->setShadowThreshold(0.8);
+        m->work_width = work_width;
+        *out = m;
+        return COPENCV_OK;
+    });
+}
+
+void copencv_motion_free(copencv_motion *m) { delete m; }
+
+int copencv_motion_apply(copencv_motion *m, const uint8_t *bgr, int width, int height, int stride, double learning_rate,
+                         double min_area_fraction, float *boxes, int max_boxes, int *count, char *err, size_t err_len) {
+    return guarded(err, err_len, [&]() -> int {
+        if (!m || !bgr || width <= 0 || height <= 0 || stride < width * 3 || !boxes || !count || max_boxes <= 0) {
+            copy_error("invalid image for motion detection", err, err_len);
+            return COPENCV_BAD_ARGUMENT;
+        }
+        cv::Mat in(height, width, CV_8UC3, const_cast<uint8_t *>(bgr), (size_t)stride);
+        // Work on a small copy: the foreground mask only needs vehicle-sized blobs, and this keeps the
+        // cost near a millisecond per frame whatever the camera resolution.
+        double scale = std::min(1.0, (double)m->work_width / width);
+        cv::Mat small;
+        if (scale < 1.0) cv::resize(in, small, cv::Size(), scale, scale, cv::INTER_AREA); else small = in;
+        cv::GaussianBlur(small, small, cv::Size(5, 5), 0);
+        cv::Mat mask;
+        m->subtractor->apply(small, mask, learning_rate);
+        // 255 = foreground, 127 = shadow (dropped).
+        cv::threshold(mask, mask, 200, 255, cv::THRESH_BINARY);
+        cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5));
+        cv::morphologyEx(mask, mask, cv::MORPH_OPEN, kernel);
+        cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, kernel, cv::Point(-1, -1), 3);
+        std::vector<std::vector<cv::Point>> contours;
+        cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+        double min_area = min_area_fraction * small.cols * small.rows;
+        // One vehicle often falls apart into blobs (windows, body panels the colour of the road): boxes that
+        // touch or nearly touch are merged until none do.
+        std::vector<cv::Rect> rects;
+        for (const auto &c : contours) rects.push_back(cv::boundingRect(c));
+        int pad = std::max(2, small.cols / 40);
+        for (bool merged = true; merged;) {
+            merged = false;
+            for (size_t i = 0; i < rects.size() && !merged; i++) {
+                for (size_t j = i + 1; j < rects.size(); j++) {
+                    cv::Rect a(rects[i].x - pad, rects[i].y - pad, rects[i].width + 2 * pad, rects[i].height + 2 * pad);
+                    if ((a & rects[j]).area() > 0) {
+                        rects[i] = rects[i] | rects[j];
+                        rects.erase(rects.begin() + (long)j);
+                        merged = true;
+                        break;
+                    }
+                }
+            }
+        }
+        int n = 0;
+        for (const auto &r : rects) {
+            if ((double)r.area() < min_area) continue;
+            if (n >= max_boxes) break;
+            boxes[n * 4 + 0] = (float)(r.x / scale);
+            boxes[n * 4 + 1] = (float)(r.y / scale);
+            boxes[n * 4 + 2] = (float)((r.x + r.width) / scale);
+            boxes[n * 4 + 3] = (float)((r.y + r.height) / scale);
+            n++;
+        }
+        *count = n;
         return COPENCV_OK;
     });
 }

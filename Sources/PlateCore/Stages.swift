@@ -83,3 +83,11 @@ public protocol EventSink: AnyObject, Sendable {
     /// Writes out what is buffered and releases resources; no `deliver` follows.
     func shutdown()
 }
+
+/// Finds vehicles in one camera's frames, in frame order, keeping state across frames (a background-
+/// subtraction motion detector for fixed cameras). One per camera, never shared: the pipeline calls it from
+/// the camera's tracker thread, one frame at a time, only with frames it recognized.
+public protocol SequentialVehicleDetector: AnyObject {
+    /// Updates the detector with `image` and returns the vehicles in it.
+    func vehicles(in image: Image, at time: MediaTime) throws -> [VehicleDetection]
+}

@@ -606,6 +606,8 @@ final class CameraRuntime: @unchecked Sendable {
     private var tracker: any Tracker
     private var store: BestFrameStore
     private var lastTrackedTime: MediaTime?
+    private let vehicleDetector: (any SequentialVehicleDetector)?
+    private var vehicleDetectorErrors = 0
 
     var id: CameraID { configuration.id }
 
@@ -618,6 +620,13 @@ final class CameraRuntime: @unchecked Sendable {
         self.logger = logger
         self.tracker = configuration.makeTracker()
         self.store = BestFrameStore(limit: imageLimit)
+        do {
+            self.vehicleDetector = try configuration.makeVehicleDetector?()
+        } catch {
+            logger.error("the vehicle detector could not start; vehicles come from the recognizer alone",
+                         metadata: ["error": "\(error)"])
+            self.vehicleDetector = nil
+        }
     }
 
     /// Gives a recognized frame to the tracker (a failed one is skipped: see `Pipeline`).
@@ -627,9 +636,21 @@ final class CameraRuntime: @unchecked Sendable {
         let frame = completion.frame
         // The configured id, not `frame.cameraID`: a source may not know the name its camera has here,
         // and trackers check that observations are theirs.
+        var vehicles = result.vehicles
+        if vehicles.isEmpty, let vehicleDetector {
+            // The camera's own detector sees frames in order here (one tracker thread per camera at a time).
+            do {
+                vehicles = try vehicleDetector.vehicles(in: frame.image, at: frame.mediaTime)
+            } catch {
+                vehicleDetectorErrors += 1
+                if vehicleDetectorErrors == 1 || vehicleDetectorErrors % 1000 == 0 {
+                    logger.error("vehicle detection failed", metadata: ["error": "\(error)", "errors": "\(vehicleDetectorErrors)"])
+                }
+            }
+        }
         let observation = Observation(cameraID: configuration.id, frameIndex: frame.index, mediaTime: frame.mediaTime,
                                       wallClock: frame.wallClock, imageSize: result.imageSize,
-                                      plates: result.plates, vehicles: result.vehicles)
+                                      plates: result.plates, vehicles: vehicles)
         let outputs = tracker.handle(observation)
         lastTrackedTime = frame.mediaTime
         let applied = store.apply(outputs, frame: frame)

@@ -32,11 +32,16 @@ public struct CameraConfiguration: Sendable {
     public var makeSource: @Sendable () throws -> any FrameSource
     /// Makes the camera's tracker; called once, when the pipeline is created.
     public var makeTracker: @Sendable () -> any Tracker
+    /// Makes the camera's own vehicle detector (a motion detector), used for frames in which the recognizer
+    /// found no vehicles; nil: vehicles come from the recognizer alone. Called once, like `makeTracker`.
+    public var makeVehicleDetector: (@Sendable () throws -> any SequentialVehicleDetector)?
 
     /// A camera.
     public init(id: CameraID, options: RecognitionOptions = RecognitionOptions(), overflow: OverflowPolicy = .dropOldest,
                 makeSource: @escaping @Sendable () throws -> any FrameSource,
-                makeTracker: @escaping @Sendable () -> any Tracker) {
+                makeTracker: @escaping @Sendable () -> any Tracker,
+                makeVehicleDetector: (@Sendable () throws -> any SequentialVehicleDetector)? = nil) {
+        self.makeVehicleDetector = makeVehicleDetector
         self.id = id
         self.options = options
         self.overflow = overflow

@@ -56,23 +56,23 @@ enum Association {
     ///   vehicle to vehicle, or a plate inside the track's vehicle), or a centre close to it;
     /// - text: a read of nearly the same text links even without overlap, within `textLinkRadius`
     ///   (anywhere, with `merge_buffer`), which catches a fast mover before it has a velocity;
-    /// - veto: a clearly different text on a box that barely overlaps is another vehicle.
+    /// - veto: a clearly different text on a plate box that barely overlaps the track's is another vehicle.
     static func affinity(_ track: Track, _ target: Target, at time: Double, imageDiagonal: Double,
                          configuration: TrackerConfiguration) -> Double? {
         var geometry: Double?
-        var overlap = 0.0
-        func consider(_ predicted: BoundingBox, _ observed: BoundingBox) {
+        var plateOverlap = 0.0
+        func consider(_ predicted: BoundingBox, _ observed: BoundingBox, plates: Bool) {
             let iou = predicted.iou(observed)
             let scale = max(predicted.diagonal, observed.diagonal, 1)
             let jump = predicted.center.distance(to: observed.center) / scale
-            overlap = max(overlap, iou)
+            if plates { plateOverlap = max(plateOverlap, iou) }
             guard iou >= configuration.minimumIoU || jump <= configuration.maxCenterJump else { return }
             geometry = max(geometry ?? 0, iou + 0.5 * max(0, 1 - jump / configuration.maxCenterJump))
         }
         let predictedPlate = track.plateMotion?.predicted(at: time)
         let predictedVehicle = track.vehicleMotion?.predicted(at: time)
-        if let plate = target.plate?.box, let predictedPlate { consider(predictedPlate, plate) }
-        if let vehicle = target.vehicle?.box, let predictedVehicle { consider(predictedVehicle, vehicle) }
+        if let plate = target.plate?.box, let predictedPlate { consider(predictedPlate, plate, plates: true) }
+        if let vehicle = target.vehicle?.box, let predictedVehicle { consider(predictedVehicle, vehicle, plates: false) }
         // A plate seen for the first time on a vehicle we track, or a vehicle whose plate we track.
         if let plate = target.plate?.box, predictedPlate == nil, let predictedVehicle, predictedVehicle.contains(plate.center) {
             geometry = max(geometry ?? 0, 0.5)
@@ -95,7 +95,9 @@ enum Association {
                 textLinked = configuration.mergeBuffer > 0
                     || anchor.distance(to: plateBox.center) <= configuration.textLinkRadius * imageDiagonal
             }
-            if let similarity, similarity < 0.5, overlap < 0.5 { return nil }
+            // Only the plate boxes count here: vehicle boxes (motion blobs above all) merge and split, and a
+            // new vehicle passing where an old one was must not hand its plate to the old track.
+            if let similarity, similarity < 0.5, plateOverlap < 0.5 { return nil }
         }
         guard geometry != nil || textLinked else { return nil }
         return (geometry ?? 0) + (similarity ?? 0.5)

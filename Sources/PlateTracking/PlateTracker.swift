@@ -49,6 +49,8 @@ public struct PlateTracker: Tracker {
         imageSize = observation.imageSize
 
         let frame = FrameStamp(index: observation.frameIndex, time: now, wallClock: observation.wallClock)
+        // Where the tracked vehicles should be now, before this frame's detections move them.
+        let expectedVehicles = tracks.compactMap { $0.vehicleMotion?.predicted(at: now.seconds) }
         let targets = Association.targets(in: observation)
         let matches = Association.match(tracks: tracks, targets: targets, at: now.seconds,
                                         imageDiagonal: observation.imageSize.diagonal, configuration: configuration)
@@ -68,6 +70,12 @@ public struct PlateTracker: Tracker {
         for (index, target) in targets.enumerated() where !matchedTargets.contains(index) {
             // In plate mode a vehicle alone may keep a track going but does not start one.
             guard target.plate != nil || configuration.detectionMode == .vehicle else { continue }
+            // A vehicle without a plate lying mostly inside a vehicle already tracked is a piece of it (a
+            // motion blob that fell apart), not a new vehicle.
+            if target.plate == nil, let box = target.vehicle?.box, box.area > 0,
+               expectedVehicles.contains(where: { ($0.intersection(box)?.area ?? 0) >= 0.5 * box.area }) {
+                continue
+            }
             let track = Track(id: TrackID(nextTrackNumber), target: target, frame: frame)
             nextTrackNumber += 1
             tracks.append(track)
@@ -84,7 +92,7 @@ public struct PlateTracker: Tracker {
     public mutating func flush(at time: MediaTime) -> [TrackerOutput] {
         var outputs: [TrackerOutput] = []
         for var track in tracks {
-            if !track.reported { outputs.append(report(&track, reason: .endOfStream, at: time)) }
+            if !track.reported && track.isReportable(configuration) { outputs.append(report(&track, reason: .endOfStream, at: time)) }
             outputs.append(.ended(track.id))
         }
         tracks.removeAll()
@@ -96,9 +104,9 @@ public struct PlateTracker: Tracker {
         var outputs: [TrackerOutput] = []
         var alive: [Track] = []
         for var track in tracks {
-            let lost = track.isLost(at: now, configuration: configuration)
+            let lost = track.isLost(at: now, configuration: configuration, imageSize: imageSize)
             let overdue = now.seconds - track.firstSeen.time.seconds >= configuration.maxPredictionDelay
-            if !track.reported && (lost || overdue) {
+            if !track.reported && (lost || overdue) && track.isReportable(configuration) {
                 outputs.append(report(&track, reason: lost ? .trackEnded : .maxPredictionDelay, at: now))
             }
             if lost { outputs.append(.ended(track.id)) } else { alive.append(track) }

@@ -144,10 +144,22 @@ struct Track {
 
     /// Whether the track is over at `time`: unseen for too many observations or too long, and
     /// (with `merge_buffer`) unseen for at least the merge buffer.
-    func isLost(at time: MediaTime, configuration: TrackerConfiguration) -> Bool {
+    func isLost(at time: MediaTime, configuration: TrackerConfiguration, imageSize: ImageSize? = nil) -> Bool {
         let unseen = time.seconds - lastSeen.time.seconds
-        let gone = missedFrames > configuration.maxMissedFrames || unseen > configuration.lostTimeout
+        var gone = missedFrames > configuration.maxMissedFrames || unseen > configuration.lostTimeout
+        // Missed, and its motion has carried it out of the picture: it left, and whatever appears at that
+        // edge next is another vehicle.
+        if missedFrames > 0, let imageSize, hasLeft(imageSize, at: time.seconds) { gone = true }
         return gone && unseen >= configuration.mergeBuffer
+    }
+
+    /// Whether the box the track's motion predicts at `time` lies mostly (over 70 %) outside the image.
+    func hasLeft(_ imageSize: ImageSize, at time: Double) -> Bool {
+        guard imageSize.width > 0, imageSize.height > 0,
+              let predicted = (vehicleMotion ?? plateMotion)?.predicted(at: time), predicted.area > 0 else { return false }
+        let frame = BoundingBox(xmin: 0, ymin: 0, xmax: Double(imageSize.width), ymax: Double(imageSize.height))
+        let inside = predicted.intersection(frame)?.area ?? 0
+        return inside < 0.3 * predicted.area
     }
 
     /// Direction of travel in degrees, counter-clockwise from "moving right" (90 = up the image),
@@ -178,6 +190,15 @@ struct Track {
         var degrees = atan2(-vy, vx) * 180 / .pi
         if degrees < 0 { degrees += 360 }
         return Int(degrees.rounded()) % 360
+    }
+
+    /// Whether the track deserves an event: any plate read does; without one, the vehicle must have been seen
+    /// `minimumVehicleFrames` times and, when no detection classified it, have moved.
+    func isReportable(_ configuration: TrackerConfiguration) -> Bool {
+        guard reads.isEmpty else { return true }
+        guard frameCount >= configuration.minimumVehicleFrames else { return false }
+        return vehicles.contains { $0.detection.type != .unknown }
+            || direction(minimumDisplacement: configuration.minimumDisplacement) != nil
     }
 
     /// The event for this track as it stands.

@@ -53,6 +53,11 @@ public struct TrackerConfiguration: Hashable, Sendable {
     /// How far, in box diagonals, a track must move before it gets a `direction`.
     public var minimumDisplacement: Double = 0.5
 
+    /// Observations a track without any plate read needs before it is reported (`detection_mode: vehicle`);
+    /// such a track made only of unclassified blobs (a motion detector's `unknown` vehicles) must also have
+    /// moved (see `minimumDisplacement`): a flicker or a fading background ghost is no vehicle.
+    public var minimumVehicleFrames: Int = 3
+
     /// How many plate candidates an event carries (the consensus first).
     public var maxCandidates: Int = 5
 

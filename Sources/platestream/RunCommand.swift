@@ -51,6 +51,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Keep every Nth decoded frame (single source; default 2, as Stream).")
     var sample: Int?
 
+    @Option(name: .customLong("detection-mode"), help: "plate, or vehicle to also report vehicles without a readable plate (single source).")
+    var detectionMode: String?
+
     @Option(name: .customLong("max-fps"), help: "Recognize at most this many frames per second of video (single source).")
     var maxFPS: Double?
 
@@ -86,7 +89,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--regions: unknown region \"\(region)\"")
         }
         if configPath != nil, jsonlPath != nil || csvPath != nil || imageDir != nil || !regions.isEmpty || sample != nil
-            || maxFPS != nil || timezone != nil {
+            || maxFPS != nil || timezone != nil || detectionMode != nil {
             throw ValidationError("with --config, outputs and camera settings come from the configuration file")
         }
     }
@@ -135,6 +138,7 @@ struct RunPlan {
     static func single(source: String, command: RunCommand, logger: Logger) throws -> RunPlan {
         var settings = CameraSettings.builtIn
         if !command.regions.isEmpty { settings.regions = command.regions }
+        if let mode = command.detectionMode { settings.detectionMode = mode }
         if let sample = command.sample { settings.sample = sample }
         if let maxFPS = command.maxFPS { settings.maxFPS = maxFPS }
         if let timezone = command.timezone { settings.timezone = timezone }
@@ -155,7 +159,8 @@ struct RunPlan {
         let camera = CameraConfiguration(
             id: cameraID, options: settings.recognitionOptions, overflow: .automatic,
             makeSource: { try handOver.take() },
-            makeTracker: { PlateTracker(cameraID: cameraID, sourceURL: sourceURL, configuration: tracker) })
+            makeTracker: { PlateTracker(cameraID: cameraID, sourceURL: sourceURL, configuration: tracker) },
+            makeVehicleDetector: vehicleDetectorFactory(tracker))
 
         let format = EventJSONFormat(version: .v2, timeZone: settings.timeZone)
         var naming = ImageNaming()
@@ -223,7 +228,8 @@ struct RunPlan {
             cameras.append(CameraConfiguration(
                 id: id, options: settings.recognitionOptions, overflow: .automatic,
                 makeSource: { try makeFrameSource(location: location, cameraID: id, options: decodeOptions, logger: decodeLogger) },
-                makeTracker: { PlateTracker(cameraID: id, sourceURL: sourceURL, configuration: tracker) }))
+                makeTracker: { PlateTracker(cameraID: id, sourceURL: sourceURL, configuration: tracker) },
+                makeVehicleDetector: vehicleDetectorFactory(tracker)))
             if let dir = settings.imageDir {
                 let saves = Set(settings.saveImages ?? ["frame"])
                 naming.writers[id] = EventImageWriter.Configuration(
@@ -436,6 +442,13 @@ func trackerConfiguration(_ settings: CameraSettings, path: String) throws -> Tr
     }
     return TrackerConfiguration(detectionMode: detectionMode, maxPredictionDelay: settings.maxPredictionDelay ?? 6,
                                 memoryDecay: settings.memoryDecay ?? 300, mergeBuffer: settings.mergeBuffer ?? 0)
+}
+
+/// With `detection_mode: vehicle`, each camera gets its own motion detector for vehicles (used on frames in
+/// which the recognizer, i.e. a configured vehicle model, found none).
+func vehicleDetectorFactory(_ tracker: TrackerConfiguration) -> (@Sendable () throws -> any SequentialVehicleDetector)? {
+    guard tracker.detectionMode == .vehicle else { return nil }
+    return { try MotionVehicleDetector() }
 }
 
 /// Hands a source opened on the main thread to the pipeline's decode thread, exactly once.

@@ -239,6 +239,34 @@ import Testing
         #expect(plateMode.isEmpty)
     }
 
+    @Test func unclassifiedBlobsMustMoveAndLastToBeVehicles() throws {
+        // A motion detector's blobs (type unknown): a still one (a background ghost fading in place) and a
+        // two-frame flicker give nothing; a moving one is a vehicle.
+        var scenario = Scenario(configuration: TrackerConfiguration(detectionMode: .vehicle))
+        for index in 0..<20 {
+            scenario.add(VehicleDetection(type: .unknown, score: 0.6, box: BoundingBox(center: Point(x: 300, y: 300), width: 200, height: 150)),
+                         atFrame: index)
+        }
+        for index in 30..<32 {
+            scenario.add(VehicleDetection(type: .unknown, score: 0.6, box: BoundingBox(center: Point(x: 700, y: 950), width: 200, height: 150)),
+                         atFrame: index)
+        }
+        for index in 40..<60 {
+            let box = BoundingBox(center: Point(x: 1600 - 40 * Double(index - 40), y: 800), width: 300, height: 200)
+            scenario.add(VehicleDetection(type: .unknown, score: 0.7, box: box), atFrame: index)
+        }
+        let events = scenario.run(frameCount: 80).events
+        #expect(events.count == 1)
+        #expect(events.first?.direction == 180, "\(events.map { ($0.direction, $0.frameCount, $0.vehicle?.box as Any) })")
+        // A classified vehicle that stands still is still reported (a parked car seen by a vehicle model).
+        var parked = Scenario(configuration: TrackerConfiguration(detectionMode: .vehicle))
+        for index in 0..<20 {
+            parked.add(VehicleDetection(type: .car, score: 0.9, box: BoundingBox(center: Point(x: 300, y: 300), width: 200, height: 150)),
+                       atFrame: index)
+        }
+        #expect(parked.run(frameCount: 40).events.count == 1)
+    }
+
     @Test func plateThatBecomesReadableJoinsItsVehicleTrack() throws {
         var scenario = Scenario(configuration: TrackerConfiguration(detectionMode: .vehicle))
         for index in 0..<30 {

@@ -81,6 +81,20 @@ int copencv_warp_quad(const uint8_t *src, int width, int height, int stride, int
 int copencv_bgr_to_gray(const uint8_t *bgr, int width, int height, int stride, uint8_t *dst,
                         char *err, size_t err_len);
 
+/// A background-subtraction motion detector (OpenCV MOG2) for fixed cameras; one per camera, fed frames in order.
+typedef struct copencv_motion copencv_motion;
+
+/// Creates a detector: `history` frames of background memory, MOG2's variance threshold, and the width frames are
+/// shrunk to before analysis. *out is freed with copencv_motion_free.
+int copencv_motion_create(int history, double var_threshold, int work_width, copencv_motion **out, char *err, size_t err_len);
+
+void copencv_motion_free(copencv_motion *m);
+
+/// Updates the background with a BGR24 frame (learning_rate < 0: automatic) and writes the bounding boxes
+/// (xmin, ymin, xmax, ymax in frame pixels) of moving blobs covering at least min_area_fraction of the frame.
+int copencv_motion_apply(copencv_motion *m, const uint8_t *bgr, int width, int height, int stride, double learning_rate,
+                         double min_area_fraction, float *boxes, int max_boxes, int *count, char *err, size_t err_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+private typealias H = DecodeHarness
+
+/// `platestream run` end to end on the rendered traffic scenes in `Samples/scenes/` (`scripts/make-scenes`),
+/// with the repository's own models, against the ground truth beside each video: one event per vehicle, the
+/// right plate, the direction within 20°, `position_sec` while the plate was in the picture.
+@Suite(.serialized) struct SceneTests {
+    struct Truth: Decodable {
+        struct Vehicle: Decodable {
+            let id: Int
+            let plate: String?
+            let color: String
+            let direction_deg: Double?
+            let parked: Bool
+            let enter_sec: Double
+            let leave_sec: Double
+            let plate_boxes: [[Double]]?
+        }
+        let width: Int
+        let height: Int
+        let fps: Double
+        let vehicles: [Vehicle]
+    }
+
+    struct Event {
+        let plate: String?
+        let direction: Double?
+        let position: Double
+        let color: String?
+    }
+
+    static func truth(_ name: String) throws -> Truth {
+        let url = H.repositoryRoot.appendingPathComponent("Samples/scenes/\(name).json")
+        return try JSONDecoder().decode(Truth.self, from: Data(contentsOf: url))
+    }
+
+    static func events(_ video: String, _ extra: [String] = []) async throws -> [Event] {
+        let binary = try H.platestreamBinary()
+        let path = H.repositoryRoot.appendingPathComponent("Samples/scenes/\(video)").path
+        let models = H.repositoryRoot.appendingPathComponent("Models").path
+        let r = try await H.offPool { try H.runProcess(binary, ["run", path, "--no-progress", "--models", models] + extra, timeout: 600) }
+        #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        return try r.stdout.split(separator: "\n").map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let result = try #require((object["results"] as? [[String: Any]])?.first)
+            let plate = ((result["plate"] as? [String: Any])?["props"] as? [String: Any])?["plate"] as? [[String: Any]]
+            let color = (((result["vehicle"] as? [String: Any])?["props"] as? [String: Any])?["color"] as? [[String: Any]])?.first
+            return Event(plate: (plate?.first?["value"] as? String)?.uppercased(), direction: (result["direction"] as? NSNumber)?.doubleValue,
+                         position: (result["position_sec"] as? NSNumber)?.doubleValue ?? -1, color: color?["value"] as? String)
+        }
+    }
+
+    /// Seconds during which the whole plate box lies inside the picture, from the ground truth's sampled boxes.
+    static func plateInPicture(_ v: Truth.Vehicle, _ t: Truth) -> ClosedRange<Double>? {
+        let inside = (v.plate_boxes ?? []).filter { $0[1] > 0 && $0[2] > 0 && $0[3] < Double(t.width) && $0[4] < Double(t.height) }
+        guard let first = inside.first?[0], let last = inside.last?[0] else { return nil }
+        return (first / t.fps)...(last / t.fps)
+    }
+
+    static func angle(_ a: Double, _ b: Double) -> Double {
+        let d = abs(a - b).truncatingRemainder(dividingBy: 360)
+        return min(d, 360 - d)
+    }
+
+    /// Checks every plated vehicle's event; returns the events no plated vehicle claimed.
+    static func checkPlated(_ events: [Event], _ truth: Truth, scene: String) -> [Event] {
+        var unclaimed = events
+        for v in truth.vehicles {
+            guard let plate = v.plate else { continue }
+            let mine = events.filter { $0.plate == plate }
+            #expect(mine.count == 1, "\(scene) vehicle \(v.id) \(plate): \(mine.count) events; all: \(events.map { $0.plate ?? "-" })")
+            guard let event = mine.first else { continue }
+            unclaimed.removeAll { $0.plate == plate }
+            if v.parked {
+                #expect(event.direction == nil, "\(scene) parked vehicle \(v.id) got a direction")
+            } else if let expected = v.direction_deg {
+                let got = event.direction ?? .infinity
+                #expect(angle(got, expected) <= 20, "\(scene) vehicle \(v.id): direction \(got), expected \(expected)")
+            }
+            if let window = plateInPicture(v, truth) {
+                #expect(event.position >= window.lowerBound - 0.5 && event.position <= window.upperBound + 0.5,
+                        "\(scene) vehicle \(v.id): position_sec \(event.position) outside \(window)")
+            }
+        }
+        return unclaimed
+    }
+
+    @Test func streetGivesOneEventPerPlatedVehicle() async throws {
+        let truth = try Self.truth("street")
+        let events = try await Self.events("street.mp4")
+        let extra = Self.checkPlated(events, truth, scene: "street")
+        #expect(extra.isEmpty, "events for no vehicle: \(extra.map { "\($0.plate ?? "-") at \($0.position)" })")
+        #expect(events.count == truth.vehicles.filter { $0.plate != nil }.count)
+    }
+
+    @Test func vehicleModeAlsoReportsTheCarWithoutAPlate() async throws {
+        let truth = try Self.truth("street")
+        let events = try await Self.events("street.mp4", ["--detection-mode", "vehicle"])
+        let extra = Self.checkPlated(events, truth, scene: "street/vehicle")
+        let unplated = truth.vehicles.filter { $0.plate == nil }
+        #expect(extra.count == unplated.count, "events for no plated vehicle: \(extra.map { "\($0.plate ?? "-") at \($0.position)" })")
+        for v in unplated {
+            let match = extra.first { $0.plate == nil && $0.position >= v.enter_sec - 0.5 && $0.position <= v.leave_sec + 0.5 }
+            let event = try #require(match, "no event for the vehicle without a plate (\(v.id))")
+            if let expected = v.direction_deg {
+                #expect(Self.angle(event.direction ?? .infinity, expected) <= 20, "direction \(String(describing: event.direction))")
+            }
+            #expect(event.color == v.color, "colour \(event.color ?? "-"), expected \(v.color)")
+        }
+        // Moving plated vehicles carry a vehicle colour too.
+        for v in truth.vehicles where v.plate != nil && !v.parked {
+            #expect(events.first { $0.plate == v.plate }?.color == v.color, "vehicle \(v.id) colour")
+        }
+    }
+
+    @Test func nightSceneIsReadToo() async throws {
+        let truth = try Self.truth("night")
+        let events = try await Self.events("night.mp4")
+        let extra = Self.checkPlated(events, truth, scene: "night")
+        #expect(extra.isEmpty, "events for no vehicle: \(extra.map { "\($0.plate ?? "-") at \($0.position)" })")
+    }
+}
