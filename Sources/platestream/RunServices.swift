@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Logging
 import PlateCore
 import PlatePipeline
 import PlateSinks
@@ -20,19 +21,52 @@ struct PipelineService: Service {
     }
 }
 
-/// A webhook outbox's delivery worker as a `Service`. It is cancelled at graceful shutdown, which the
-/// group sends only after the pipeline service has finished (services shut down in reverse order), so
-/// every event has been committed to the outbox file first; what is still queued is sent by the next run.
+/// A webhook outbox's delivery worker as a `Service`. At graceful shutdown, which the group sends only after
+/// the pipeline service has finished (services shut down in reverse order), every event is already committed
+/// to the outbox file; the worker then goes on while deliveries still make progress (up to `drainLimit`, and
+/// no longer than `stallLimit` without one going out: a target that is down is not waited for), and what is
+/// still queued when it stops is sent by the next run.
 struct WebhookService: Service {
     /// The outbox.
     let outbox: WebhookOutbox
+    /// The longest the worker goes on after shutdown was asked for.
+    var drainLimit: Duration = .seconds(30)
+    /// How long without any delivery before it stops waiting.
+    var stallLimit: Duration = .seconds(3)
+    var logger = Logger(label: "platestream.webhook")
 
     func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await outbox.run() }
-        } catch is CancellationError {
-            // Shutdown: a clean stop.
+        let worker = Task { try await outbox.run() }
+        await withGracefulShutdownHandler {
+            _ = await worker.result
+        } onGracefulShutdown: {
+            Task { await drainThenStop(worker) }
         }
+        _ = await worker.result
+    }
+
+    private func pending() -> Int {
+        ((try? outbox.statistics()) ?? []).filter(\.isConfigured).reduce(0) { $0 + $1.pending }
+    }
+
+    private func drainThenStop(_ worker: Task<Void, any Error>) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var last = pending()
+        var lastProgress = start
+        if last > 0 {
+            logger.info("waiting for webhook deliveries before exit", metadata: ["pending": "\(last)"])
+        }
+        while last > 0, clock.now - start < drainLimit, clock.now - lastProgress < stallLimit {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = pending()
+            if now < last { lastProgress = clock.now }
+            last = now
+        }
+        if last > 0 {
+            logger.warning("webhook deliveries still queued; the next run sends them", metadata: ["pending": "\(last)"])
+        }
+        worker.cancel()
     }
 }
 

@@ -333,14 +333,6 @@ import Testing
         #expect(changes.last == 17)
     }
 
-    @Test func anotherCamerasObservationIsAProgrammingError() async {
-        await #expect(processExitsWith: .failure) {
-            var tracker = PlateTracker(cameraID: "a", sourceURL: "")
-            _ = tracker.handle(Observation(cameraID: "b", frameIndex: 0, mediaTime: .zero, wallClock: Date(),
-                                           imageSize: ImageSize(width: 10, height: 10)))
-        }
-    }
-
     @Test func aTimelineRestartClosesTracks() throws {
         var tracker = PlateTracker(cameraID: Scenario.camera, sourceURL: "")
         let plate = PlateRead(text: "RST1234", score: 0.9, detectionScore: 0.9,
