@@ -181,6 +181,18 @@ public enum VehicleType: String, Hashable, Sendable, CaseIterable {
         }
     }
 
+    /// The kind a detector's class label stands for (COCO's `car`, `truck`, `bus`, `motorcycle`, and common
+    /// synonyms); nil for labels that are no vehicle (`person`, `bicycle`, ...).
+    public init?(label: String) {
+        switch label.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "car", "sedan", "suv", "van", "minivan", "taxi", "vehicle": self = .car
+        case "truck", "lorry", "pickup", "pickup truck", "big truck", "trailer": self = .truck
+        case "bus", "coach", "minibus": self = .bus
+        case "motorcycle", "motorbike", "scooter", "moped": self = .motorcycle
+        default: return nil
+        }
+    }
+
     /// The kind for one of Plate Recognizer's names; unknown names give `.unknown`.
     public init(plateRecognizerName name: String) {
         switch name.lowercased() {

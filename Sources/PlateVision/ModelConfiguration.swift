@@ -75,6 +75,18 @@ public struct DetectorModelConfiguration: Codable, Sendable, Equatable {
         minimumAspect = try c.decodeIfPresent(Double.self, forKey: .minimumAspect)
     }
 
+    /// The 80 COCO class names in their usual order: the labels of a YOLO vehicle model by default.
+    public static let cocoLabels: [String] = [
+        "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",
+        "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant",
+        "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard",
+        "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
+        "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange", "broccoli",
+        "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant", "bed", "dining table", "toilet",
+        "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink",
+        "refrigerator", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
+    ]
+
     /// Checks values that decode but make no sense; returns the problem, or nil.
     public func problem() -> String? {
         if inputWidth < 16 || inputHeight < 16 || inputWidth > 4096 || inputHeight > 4096 {

@@ -36,7 +36,10 @@ public final class ONNXPlateDetector {
     private var inputShape: [Int] { [1, 3, configuration.inputHeight, configuration.inputWidth] }
 
     /// Plates in a BGR24 image with score ≥ `threshold`, after non-maximum suppression, best first.
-    public func detect(in image: Image, threshold: Double, nmsThreshold: Double = 0.45) throws(ModelError) -> [PlateDetection] {
+    /// With `keepAllClasses` every class is kept (a vehicle model); otherwise only the classes whose label
+    /// names a plate, when any does.
+    public func detect(in image: Image, threshold: Double, nmsThreshold: Double = 0.45,
+                       keepAllClasses: Bool = false) throws(ModelError) -> [PlateDetection] {
         precondition(image.format == .bgr24, "the detector takes BGR24 images")
         let c = configuration
         var scale: Float = 1
@@ -55,7 +58,7 @@ public final class ONNXPlateDetector {
                                                imageSize: ImageSize(width: image.width, height: image.height),
                                                threshold: threshold)
         let plateClasses = Set(c.labels.indices.filter { c.labels[$0].lowercased().contains("plate") })
-        var candidates = plateClasses.isEmpty ? raw : raw.filter { plateClasses.contains($0.classIndex) }
+        var candidates = plateClasses.isEmpty || keepAllClasses ? raw : raw.filter { plateClasses.contains($0.classIndex) }
         if let aspect = c.minimumAspect { candidates = candidates.filter { $0.box.width >= aspect * $0.box.height } }
         return try nonMaximumSuppression(candidates, threshold: nmsThreshold)
     }

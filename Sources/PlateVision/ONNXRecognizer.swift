@@ -12,6 +12,11 @@ public struct RecognizerConfiguration: Sendable {
     public var workers: Int
     /// Margin added around each plate before reading, as a fraction of its size.
     public var cropMargin: Double
+    /// A vehicle detector (YOLO-style, COCO classes or any labels naming car/truck/bus/motorcycle); nil: none,
+    /// and vehicles come from the stream's motion detector where one runs.
+    public var vehicleDetector: (path: String, configuration: DetectorModelConfiguration)?
+    /// Score a vehicle detection needs.
+    public var vehicleThreshold: Double = 0.35
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
@@ -46,9 +51,11 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     private final class Worker {
         let detector: ONNXPlateDetector
         let reader: ONNXPlateReader
-        init(detector: ONNXPlateDetector, reader: ONNXPlateReader) {
+        let vehicles: ONNXPlateDetector?
+        init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?) {
             self.detector = detector
             self.reader = reader
+            self.vehicles = vehicles
         }
     }
 
@@ -64,9 +71,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         self.configuration = configuration
         var workers: [Worker] = []
         for _ in 0..<configuration.workers {
+            var vehicles: ONNXPlateDetector?
+            if let v = configuration.vehicleDetector {
+                vehicles = try ONNXPlateDetector(path: v.path, configuration: v.configuration)
+            }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
-                reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration)))
+                reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
+                vehicles: vehicles))
         }
         self.available = workers
     }
@@ -109,10 +121,24 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 guard let read = try read(crop, detection: detection, worker: worker, options: options) else { continue }
                 plates.append(read)
             }
+            var vehicles: [VehicleDetection] = []
+            if let model = worker.vehicles, !options.cropped {
+                vehicles = try Self.vehicles(in: image, model: model, threshold: configuration.vehicleThreshold)
+            }
             let t2 = DispatchTime.now()
-            return RecognitionResult(imageSize: size, plates: plates, vehicles: [],
+            return RecognitionResult(imageSize: size, plates: plates, vehicles: vehicles,
                                      detectMilliseconds: Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6,
                                      readMilliseconds: Double(t2.uptimeNanoseconds - t1.uptimeNanoseconds) / 1e6)
+        }
+    }
+
+    /// The vehicle model's detections of the classes that are vehicles (by label), each with a colour.
+    static func vehicles(in image: Image, model: ONNXPlateDetector, threshold: Double) throws(ModelError) -> [VehicleDetection] {
+        let labels = model.configuration.labels
+        return try model.detect(in: image, threshold: threshold, keepAllClasses: true).compactMap { d in
+            guard d.classIndex < labels.count, let type = VehicleType(label: labels[d.classIndex]) else { return nil }
+            return VehicleDetection(type: type, score: (d.score * 1000).rounded() / 1000, box: d.box,
+                                    color: [VehicleColor.estimate(image, box: d.box)])
         }
     }
 

@@ -128,6 +128,23 @@ struct AppConfig: Decodable {
         var workers: Int?
         var detector: DetectorModelSection?
         var reader: ReaderModelSection?
+        var vehicleDetector: VehicleModelSection?
+        enum CodingKeys: String, CodingKey { case models, workers, detector, reader, vehicleDetector = "vehicle_detector" }
+    }
+    /// A user-supplied YOLO vehicle model: `path`, input size, `format` (default yolov8), `labels` (default COCO).
+    struct VehicleModelSection: Decodable {
+        var path: String
+        var configuration: DetectorModelConfiguration
+        enum CodingKeys: String, CodingKey { case path, format, inputWidth = "input_width", inputHeight = "input_height", labels }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            configuration = DetectorModelConfiguration(
+                format: try c.decodeIfPresent(DetectorModelConfiguration.Format.self, forKey: .format) ?? .yolov8,
+                inputWidth: try c.decode(Int.self, forKey: .inputWidth), inputHeight: try c.decode(Int.self, forKey: .inputHeight),
+                channelOrder: "rgb", letterbox: "center",
+                labels: try c.decodeIfPresent([String].self, forKey: .labels) ?? DetectorModelConfiguration.cocoLabels)
+        }
     }
     /// A user-supplied detector: `path` plus the model configuration keys (`format`, `input_width`, ...).
     struct DetectorModelSection: Decodable {

@@ -45,6 +45,7 @@ struct ModelOptions: ParsableArguments {
             if let d = ownDetector { configuration.detector = (resolve(d.path), d.configuration) }
             if let r = ownReader { configuration.reader = try Self.reader(r, resolve: resolve) }
         }
+        if let v = section?.vehicleDetector { configuration.vehicleDetector = (resolve(v.path), v.configuration) }
         return try ONNXRecognizer(configuration: configuration)
     }
 

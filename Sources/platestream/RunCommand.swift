@@ -160,7 +160,7 @@ struct RunPlan {
             id: cameraID, options: settings.recognitionOptions, overflow: .automatic,
             makeSource: { try handOver.take() },
             makeTracker: { PlateTracker(cameraID: cameraID, sourceURL: sourceURL, configuration: tracker) },
-            makeVehicleDetector: vehicleDetectorFactory(tracker))
+            makeVehicleDetector: vehicleDetectorFactory(tracker, model: false))
 
         let format = EventJSONFormat(version: .v2, timeZone: settings.timeZone)
         var naming = ImageNaming()
@@ -229,7 +229,7 @@ struct RunPlan {
                 id: id, options: settings.recognitionOptions, overflow: .automatic,
                 makeSource: { try makeFrameSource(location: location, cameraID: id, options: decodeOptions, logger: decodeLogger) },
                 makeTracker: { PlateTracker(cameraID: id, sourceURL: sourceURL, configuration: tracker) },
-                makeVehicleDetector: vehicleDetectorFactory(tracker)))
+                makeVehicleDetector: vehicleDetectorFactory(tracker, model: false)))
             if let dir = settings.imageDir {
                 let saves = Set(settings.saveImages ?? ["frame"])
                 naming.writers[id] = EventImageWriter.Configuration(
@@ -444,10 +444,10 @@ func trackerConfiguration(_ settings: CameraSettings, path: String) throws -> Tr
                                 memoryDecay: settings.memoryDecay ?? 300, mergeBuffer: settings.mergeBuffer ?? 0)
 }
 
-/// With `detection_mode: vehicle`, each camera gets its own motion detector for vehicles (used on frames in
-/// which the recognizer, i.e. a configured vehicle model, found none).
-func vehicleDetectorFactory(_ tracker: TrackerConfiguration) -> (@Sendable () throws -> any SequentialVehicleDetector)? {
-    guard tracker.detectionMode == .vehicle else { return nil }
+/// With `detection_mode: vehicle` and no vehicle model in the config (`recognizer.vehicle_detector`), each
+/// camera gets its own motion detector for vehicles; a configured model replaces it.
+func vehicleDetectorFactory(_ tracker: TrackerConfiguration, model: Bool) -> (@Sendable () throws -> any SequentialVehicleDetector)? {
+    guard tracker.detectionMode == .vehicle, !model else { return nil }
     return { try MotionVehicleDetector() }
 }
 

@@ -88,4 +88,34 @@ import PlateCore
             #expect("\(error)".contains("yolo-like.onnx") && "\(error)".contains("[1, 5, 84]"))
         }
     }
+
+    @Test func aConfiguredVehicleModelGivesTypedColouredVehicles() throws {
+        let config = try AppConfig.parse(Data("""
+        {"recognizer": {"workers": 1,
+          "vehicle_detector": {"path": "\(Self.fixtures)/yolo-like.onnx", "input_width": 64, "input_height": 64, "labels": ["truck"]}}}
+        """.utf8), source: "vehicles.json")
+        let recognizer = try ModelOptions.parse(["--models", DecodeHarness.repositoryRoot.appendingPathComponent("Models").path])
+            .makeRecognizer(section: config.recognizer)
+        let image = Image(width: 160, height: 120, format: .bgr24)
+        for i in 0..<(image.height * image.stride / 3) {                 // a red picture (BGR)
+            image.buffer.bytes.storeBytes(of: 30, toByteOffset: i * 3, as: UInt8.self)
+            image.buffer.bytes.storeBytes(of: 30, toByteOffset: i * 3 + 1, as: UInt8.self)
+            image.buffer.bytes.storeBytes(of: 200, toByteOffset: i * 3 + 2, as: UInt8.self)
+        }
+        let result = try recognizer.recognize(image, options: RecognitionOptions())
+        #expect(!result.vehicles.isEmpty)
+        #expect(result.vehicles.allSatisfy { $0.type == .truck && $0.color.first?.label == "red" })
+        // Two labels for a one-class model: the mismatch stops start-up.
+        let coco = try AppConfig.parse(Data("""
+        {"recognizer": {"workers": 1,
+          "vehicle_detector": {"path": "\(Self.fixtures)/yolo-like.onnx", "input_width": 64, "input_height": 64, "labels": ["car", "bus"]}}}
+        """.utf8), source: "two.json")
+        do {
+            _ = try ModelOptions.parse(["--models", DecodeHarness.repositoryRoot.appendingPathComponent("Models").path])
+                .makeRecognizer(section: coco.recognizer)
+            Issue.record("a two-label configuration loaded a one-class model")
+        } catch {
+            #expect("\(error)".contains("yolo-like.onnx"))              // the mismatch is named at start-up
+        }
+    }
 }
