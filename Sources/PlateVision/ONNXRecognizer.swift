@@ -156,9 +156,15 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let chosen = Array(r.best.text)
         let characterScores: [Double] = chosen.count == characters.count
             ? zip(chosen, characters).map { c, alt in Double(alt.choices.first { $0.character == c }?.probability ?? 0) } : []
-        guard r.best.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
-        return PlateRead(text: r.best.text, score: r.best.score, characterScores: characterScores,
-                         candidates: r.candidates, region: r.region, matchesTemplate: r.matchesTemplate,
+        // Scores are per character (the geometric mean of the character probabilities), as Plate Recognizer's
+        // are: a product would make every long plate look doubtful and tie threshold_o to the plate's length.
+        func perCharacter(_ c: PlateCandidate) -> PlateCandidate {
+            PlateCandidate(text: c.text, score: c.text.isEmpty ? 0 : pow(max(c.score, 0), 1 / Double(c.text.count)))
+        }
+        let best = perCharacter(r.best)
+        guard best.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
+        return PlateRead(text: best.text, score: best.score, characterScores: characterScores,
+                         candidates: r.candidates.map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,
                          detectionScore: detection.score, box: detection.box, corners: detection.corners,
                          plateType: "Plate", color: PlateColor.estimate(crop).label)
     }
