@@ -17,6 +17,10 @@ public struct RecognizerConfiguration: Sendable {
     public var vehicleDetector: (path: String, configuration: DetectorModelConfiguration)?
     /// Score a vehicle detection needs.
     public var vehicleThreshold: Double = 0.35
+    /// Whether each plate found in a big picture is looked at again, in a window three plates wide cut from
+    /// the full-resolution image: the first pass sees a small plate at a few dozen pixels, and its box and
+    /// corners are then too rough for the reader.
+    public var refineDetections: Bool = true
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
@@ -114,6 +118,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 detections = try worker.detector.detect(in: image, threshold: threshold)
             }
             let t1 = DispatchTime.now()
+            if !options.cropped && configuration.refineDetections {
+                detections = try detections.map { try refine($0, in: image, worker: worker) }
+            }
             var plates: [PlateRead] = []
             for detection in detections {
                 let crop = options.cropped ? image
@@ -130,6 +137,36 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                                      detectMilliseconds: Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6,
                                      readMilliseconds: Double(t2.uptimeNanoseconds - t1.uptimeNanoseconds) / 1e6)
         }
+    }
+
+    /// The detection again, from the detector run on a window around it at full resolution (when the window
+    /// is clearly smaller than the picture); the first pass's own detection when the second finds no match.
+    private func refine(_ detection: PlateDetection, in image: Image, worker: Worker) throws -> PlateDetection {
+        let box = detection.box
+        let side = max(box.width * 3, box.height * 6, 64)
+        let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - side / 2).rounded(.down)))
+        let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + side / 2).rounded(.up)))
+        let w = x1 - x0, h = y1 - y0
+        guard w >= 16, h >= 16, Double(w * h) < 0.5 * Double(image.width * image.height) else { return detection }
+        let window = Image(width: w, height: h, format: .bgr24)
+        for y in 0..<h {
+            memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)
+        }
+        let dx = Double(x0), dy = Double(y0)
+        let found = try worker.detector.detect(in: window, threshold: 0.3).map { d -> PlateDetection in
+            var moved = d
+            moved.box = BoundingBox(xmin: d.box.xmin + dx, ymin: d.box.ymin + dy, xmax: d.box.xmax + dx, ymax: d.box.ymax + dy)
+            moved.corners = d.corners.map {
+                Quad(topLeft: Point(x: $0.topLeft.x + dx, y: $0.topLeft.y + dy), topRight: Point(x: $0.topRight.x + dx, y: $0.topRight.y + dy),
+                     bottomRight: Point(x: $0.bottomRight.x + dx, y: $0.bottomRight.y + dy),
+                     bottomLeft: Point(x: $0.bottomLeft.x + dx, y: $0.bottomLeft.y + dy))
+            }
+            return moved
+        }
+        guard let best = found.filter({ $0.box.iou(box) >= 0.3 }).max(by: { $0.box.iou(box) < $1.box.iou(box) }) else { return detection }
+        // The first pass's score says whether this is a plate; the second only places it better.
+        return PlateDetection(box: best.box, score: detection.score, corners: best.corners ?? detection.corners,
+                              classIndex: detection.classIndex)
     }
 
     /// The vehicle model's detections of the classes that are vehicles (by label), each with a colour.
