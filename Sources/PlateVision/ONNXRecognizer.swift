@@ -21,6 +21,9 @@ public struct RecognizerConfiguration: Sendable {
     /// the full-resolution image: the first pass sees a small plate at a few dozen pixels, and its box and
     /// corners are then too rough for the reader.
     public var refineDetections: Bool = true
+    /// Fewest characters a read must have (OpenALPR's `postprocess_min_characters`): one or two characters
+    /// are far more often a sticker, a bolt or a fragment of text than a plate.
+    public var minimumCharacters: Int = 4
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
@@ -199,6 +202,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             PlateCandidate(text: c.text, score: c.text.isEmpty ? 0 : pow(max(c.score, 0), 1 / Double(c.text.count)))
         }
         let best = perCharacter(r.best)
+        guard best.text.count >= configuration.minimumCharacters else { return nil }
         guard best.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
         return PlateRead(text: best.text, score: best.score, characterScores: characterScores,
                          candidates: r.candidates.map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,
