@@ -21,6 +21,9 @@ public struct RecognizerConfiguration: Sendable {
     /// the full-resolution image: the first pass sees a small plate at a few dozen pixels, and its box and
     /// corners are then too rough for the reader.
     public var refineDetections: Bool = true
+    /// The detector the second look uses: the same network exported at a small input size (the window holds a
+    /// plate a third of its width, so 320 px is plenty); nil: the main detector.
+    public var refiner: (path: String, configuration: DetectorModelConfiguration)?
     /// Fewest characters a read must have (OpenALPR's `postprocess_min_characters`): one or two characters
     /// are far more often a sticker, a bolt or a fragment of text than a plate.
     public var minimumCharacters: Int = 4
@@ -44,10 +47,15 @@ public struct RecognizerConfiguration: Sendable {
         }
         let d = (modelsDirectory as NSString).appendingPathComponent("detector/plate-detector")
         let r = (modelsDirectory as NSString).appendingPathComponent("ocr/plate-reader")
-        return RecognizerConfiguration(
+        var configuration = RecognizerConfiguration(
             detector: (d + ".onnx", try DetectorModelConfiguration.fromSidecar(load(d + ".json"), path: d + ".json")),
             reader: (r + ".onnx", try ReaderModelConfiguration.fromSidecar(load(r + ".json"), path: r + ".json")),
             workers: workers)
+        let f = (modelsDirectory as NSString).appendingPathComponent("detector/plate-refiner")
+        if FileManager.default.fileExists(atPath: f + ".onnx") {
+            configuration.refiner = (f + ".onnx", try DetectorModelConfiguration.fromSidecar(load(f + ".json"), path: f + ".json"))
+        }
+        return configuration
     }
 }
 /// Finds and reads plates with ONNX models through OpenCV dnn: detect → rectify → read → region templates.
@@ -59,10 +67,12 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let detector: ONNXPlateDetector
         let reader: ONNXPlateReader
         let vehicles: ONNXPlateDetector?
-        init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?) {
+        let refiner: ONNXPlateDetector?
+        init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?, refiner: ONNXPlateDetector?) {
             self.detector = detector
             self.reader = reader
             self.vehicles = vehicles
+            self.refiner = refiner
         }
     }
 
@@ -82,10 +92,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if let v = configuration.vehicleDetector {
                 vehicles = try ONNXPlateDetector(path: v.path, configuration: v.configuration)
             }
+            var refiner: ONNXPlateDetector?
+            if let r = configuration.refiner {
+                refiner = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
+            }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
                 reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
-                vehicles: vehicles))
+                vehicles: vehicles, refiner: refiner))
         }
         self.available = workers
     }
@@ -156,7 +170,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)
         }
         let dx = Double(x0), dy = Double(y0)
-        let found = try worker.detector.detect(in: window, threshold: 0.3).map { d -> PlateDetection in
+        let found = try (worker.refiner ?? worker.detector).detect(in: window, threshold: 0.3).map { d -> PlateDetection in
             var moved = d
             moved.box = BoundingBox(xmin: d.box.xmin + dx, ymin: d.box.ymin + dy, xmax: d.box.xmax + dx, ymax: d.box.ymax + dy)
             moved.corners = d.corners.map {
