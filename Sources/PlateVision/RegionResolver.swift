@@ -42,7 +42,20 @@ public struct RegionResolver: Sendable {
         var candidates = candidates
         if !characters.isEmpty {
             let known = Set(candidates.map(\.text))
-            let extra = Self.constrained(characters, regions: pool).filter { !known.contains($0.text) }
+            var proposals = Self.constrained(characters, regions: pool)
+            if !hinted.isEmpty && characters.count > 4
+                && !pool.contains(where: { !RegionTemplates.slots(region: $0, length: characters.count).isEmpty }) {
+                // The user named the regions and no plate of theirs has this many characters: a read one character
+                // too long (a bolt, a sticker, a dash read as "I") may lose one character to fit their format.
+                for drop in characters.indices {
+                    var shorter = characters
+                    let removed = shorter.remove(at: drop)
+                    let keep = Double(1 - removed.best.probability)
+                    proposals += Self.constrained(shorter, regions: pool).map { PlateCandidate(text: $0.text, score: $0.score * keep) }
+                }
+            }
+            var seen = Set<String>()
+            let extra = proposals.sorted { $0.score > $1.score }.filter { !known.contains($0.text) && seen.insert($0.text).inserted }
             if !extra.isEmpty {
                 candidates = (candidates + extra).sorted { $0.score > $1.score }
             }

@@ -97,4 +97,16 @@ import Testing
         let (s, _) = RegionResolver().resolve(sureCands, hints: ["eu"], strict: false, characters: sure)
         #expect(s?.best.text == "RK896A0")
     }
+
+    @Test func aReadTooLongForTheHintedFormatLosesItsSpuriousCharacter() {
+        // "OKL081I7": eight characters where Brazil has seven; the weak "I" goes.
+        let chars = alternatives([[("O", 0.9)], [("K", 0.95)], [("L", 0.95)], [("0", 0.9)], [("8", 0.95)], [("1", 0.9)],
+                                  [("I", 0.4), ("1", 0.3)], [("7", 0.95)]])
+        let cands = CandidateCombiner.topN(chars, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        let (r, _) = RegionResolver().resolve(cands, hints: ["br"], strict: false, characters: chars)
+        #expect(r?.best.text == "OKL0817")
+        // Without hints no character is dropped: eight characters fit some format somewhere.
+        let (free, _) = RegionResolver().resolve(cands, hints: [], strict: false, characters: chars)
+        #expect(free?.best.text.count == 8)
+    }
 }
