@@ -140,8 +140,10 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             }
             var plates: [PlateRead] = []
             for detection in detections {
-                let crop = options.cropped ? image
-                    : try worker.reader.crop(image, box: detection.box, corners: detection.corners, margin: configuration.cropMargin)
+                // A cropped upload is often cut tight at the first or last character; the reader wants some
+                // background around the text, so it gets the same margin (edge pixels repeated) as a detection.
+                let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners,
+                                                  margin: configuration.cropMargin)
                 guard let read = try read(crop, detection: detection, worker: worker, options: options) else { continue }
                 plates.append(read)
             }
