@@ -247,7 +247,7 @@ private typealias H = DecodeHarness
         }
         let samples = H.repositoryRoot.appendingPathComponent("Samples")
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: samples.appendingPathComponent("samples.json")))
-        #expect(manifest.samples.contains { $0.file == "traffic.mp4" })  // config.json's camera
+        #expect(manifest.samples.contains { $0.file == "traffic.mp4" })  // the decode samples
         for sample in manifest.samples {
             let path = samples.appendingPathComponent(sample.file).path
             let source = try await H.offPool { try FFmpegFrameSource(location: path) }
