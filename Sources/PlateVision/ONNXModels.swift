@@ -150,6 +150,18 @@ public final class ONNXPlateReader {
         ReaderOutputDecoder.decode(try runModel(on: crop), configuration: configuration, allowed: allowed)
     }
 
+    /// The greedy reading, and (CTC readers only) the best reading of each length in `lengths` other than
+    /// the greedy one's, from one run of the model.
+    public func read(_ crop: Image, allowed: Set<Character>?, lengths: Set<Int>) throws(ModelError)
+        -> (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]) {
+        let output = try runModel(on: crop)
+        let greedy = ReaderOutputDecoder.decode(output, configuration: configuration, allowed: allowed)
+        let fixed = lengths.sorted().filter { $0 != greedy.count }.compactMap {
+            ReaderOutputDecoder.decodeCTC(output, configuration: configuration, length: $0, allowed: allowed)
+        }
+        return (greedy, fixed)
+    }
+
     private func runModel(on crop: Image) throws(ModelError) -> Tensor {
         let c = configuration
         precondition(crop.format == .bgr24, "the reader takes BGR24 crops")

@@ -201,17 +201,22 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     private func read(_ crop: Image, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
         // Hints narrow the alphabet: a US plate has no Hangul, whatever a sticker looks like.
         let hinted = options.regions.flatMap(RegionTemplates.expand)
-        let characters = try worker.reader.read(crop, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted))
+        // Hints also say how long a plate is: when the greedy reading has a length no hinted format has, the
+        // best readings of the neighbouring lengths the formats do have are decoded from the same output.
+        let lengths = hinted.isEmpty ? Set<Int>() : RegionTemplates.lengths(of: hinted)
+        let (characters, fixed) = try worker.reader.read(crop, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted),
+                                                         lengths: lengths)
+        let others = lengths.contains(characters.count) ? [] : fixed.filter { abs($0.count - characters.count) == 1 }
         guard !characters.isEmpty else { return nil }
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
         let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }
         let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict,
-                                                    characters: characters)
+                                                    characters: characters, otherReadings: others)
         guard case .accepted = verdict, let r = resolution else { return nil }
         // Per-character confidences of the chosen text: each character's probability at its position.
         let chosen = Array(r.best.text)
-        let characterScores: [Double] = chosen.count == characters.count
-            ? zip(chosen, characters).map { c, alt in Double(alt.choices.first { $0.character == c }?.probability ?? 0) } : []
+        let reading = ([characters] + others).first { $0.count == chosen.count } ?? []
+        let characterScores: [Double] = zip(chosen, reading).map { c, alt in Double(alt.choices.first { $0.character == c }?.probability ?? 0) }
         // Scores are per character (the geometric mean of the character probabilities), as Plate Recognizer's
         // are: a product would make every long plate look doubtful and tie threshold_o to the plate's length.
         func perCharacter(_ c: PlateCandidate) -> PlateCandidate {

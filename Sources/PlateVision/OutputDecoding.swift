@@ -136,17 +136,7 @@ public enum ReaderOutputDecoder {
         switch c.format {
         case .ctc:
             let classes = alphabet.count + 1
-            let steps = output.values.count / classes
-            var rows = (0..<steps).map { probabilities(Array(output.values[($0 * classes)..<(($0 + 1) * classes)])) }
-            if let allowed {
-                let keep = (0..<classes).map { k in k == c.blank || allowed.contains(alphabet[k < c.blank ? k : k - 1]) }
-                rows = rows.map { row in
-                    var masked = row
-                    for k in 0..<classes where !keep[k] { masked[k] = 0 }
-                    let sum = masked.reduce(0, +)
-                    return sum > 0 ? masked.map { $0 / sum } : masked
-                }
-            }
+            let rows = ctcRows(output, configuration: c, allowed: allowed)
             // Greedy path; a character is a run of equal non-blank argmaxes; its distribution is taken
             // at the step where that character peaks.
             var result: [CharacterAlternatives] = []
@@ -193,6 +183,95 @@ public enum ReaderOutputDecoder {
                 result.append(CharacterAlternatives(Array(choices.prefix(alternatives).filter { $0.character != pad })))
             }
             return result
+        }
+    }
+
+    /// The per-step probabilities of a CTC output, with characters outside `allowed` taken out and the rest
+    /// renormalized.
+    static func ctcRows(_ output: Tensor, configuration c: ReaderModelConfiguration, allowed: Set<Character>?) -> [[Float]] {
+        let alphabet = Array(c.alphabet)
+        let classes = alphabet.count + 1
+        let steps = output.values.count / classes
+        var rows = (0..<steps).map { probabilities(Array(output.values[($0 * classes)..<(($0 + 1) * classes)])) }
+        if let allowed {
+            let keep = (0..<classes).map { k in k == c.blank || allowed.contains(alphabet[k < c.blank ? k : k - 1]) }
+            rows = rows.map { row in
+                var masked = row
+                for k in 0..<classes where !keep[k] { masked[k] = 0 }
+                let sum = masked.reduce(0, +)
+                return sum > 0 ? masked.map { $0 / sum } : masked
+            }
+        }
+        return rows
+    }
+
+    /// The most likely reading of a CTC output that has exactly `length` characters (nil when none can): a
+    /// Viterbi pass over the steps in which each step is blank or its likeliest character, and a character
+    /// starts wherever the step before was blank or another character. Greedy decoding may drop a faint
+    /// character that the step's blank outweighs; when the format says how many characters there are, this
+    /// finds the best reading of that length instead. Alternatives are taken at each character's peak step.
+    public static func decodeCTC(_ output: Tensor, configuration c: ReaderModelConfiguration, length: Int,
+                                 alternatives: Int = 8, allowed: Set<Character>? = nil) -> [CharacterAlternatives]? {
+        guard c.format == .ctc, length > 0 else { return nil }
+        let alphabet = Array(c.alphabet)
+        let rows = ctcRows(output, configuration: c, allowed: allowed)
+        let steps = rows.count, classes = alphabet.count + 1
+        guard steps >= length else { return nil }
+        var label = [Int](repeating: 0, count: steps)
+        var logChar = [Double](repeating: -.infinity, count: steps), logBlank = [Double](repeating: -.infinity, count: steps)
+        for t in 0..<steps {
+            var best = -1
+            for k in 0..<classes where k != c.blank && (best < 0 || rows[t][k] > rows[t][best]) { best = k }
+            label[t] = best
+            logChar[t] = log(Double(max(rows[t][best], 1e-12)))
+            logBlank[t] = log(Double(max(rows[t][c.blank], 1e-12)))
+        }
+        // score[t][k][s]: best log-probability of steps 0...t with k characters begun, step t blank (s 0) or a
+        // character (s 1); `from` keeps (k, s) of step t - 1 for the way back.
+        let width = length + 1
+        var score = [Double](repeating: -.infinity, count: steps * width * 2)
+        var from = [Int](repeating: -1, count: steps * width * 2)
+        func at(_ t: Int, _ k: Int, _ s: Int) -> Int { (t * width + k) * 2 + s }
+        score[at(0, 0, 0)] = logBlank[0]
+        if length >= 1 { score[at(0, 1, 1)] = logChar[0] }
+        for t in 1..<steps {
+            for k in 0...length {
+                let stayBlank = max(score[at(t - 1, k, 0)], score[at(t - 1, k, 1)])
+                if stayBlank > -.infinity {
+                    score[at(t, k, 0)] = stayBlank + logBlank[t]
+                    from[at(t, k, 0)] = score[at(t - 1, k, 0)] >= score[at(t - 1, k, 1)] ? k * 2 : k * 2 + 1
+                }
+                var bestPrevious = -Double.infinity, bestFrom = -1
+                if label[t] == label[t - 1], score[at(t - 1, k, 1)] > bestPrevious {      // the same character goes on
+                    bestPrevious = score[at(t - 1, k, 1)]; bestFrom = k * 2 + 1
+                }
+                if k >= 1 {
+                    if score[at(t - 1, k - 1, 0)] > bestPrevious { bestPrevious = score[at(t - 1, k - 1, 0)]; bestFrom = (k - 1) * 2 }
+                    if label[t] != label[t - 1], score[at(t - 1, k - 1, 1)] > bestPrevious {
+                        bestPrevious = score[at(t - 1, k - 1, 1)]; bestFrom = (k - 1) * 2 + 1
+                    }
+                }
+                if bestPrevious > -.infinity {
+                    score[at(t, k, 1)] = bestPrevious + logChar[t]
+                    from[at(t, k, 1)] = bestFrom
+                }
+            }
+        }
+        var state = score[at(steps - 1, length, 0)] >= score[at(steps - 1, length, 1)] ? length * 2 : length * 2 + 1
+        guard score[at(steps - 1, state / 2, state % 2)] > -.infinity else { return nil }
+        // Back from the last step: each character is the run of steps spent in it; keep its peak step.
+        var peaks = [Int](repeating: -1, count: length + 1)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let k = state / 2
+            if state % 2 == 1, peaks[k] < 0 || rows[t][label[t]] > rows[peaks[k]][label[peaks[k]]] { peaks[k] = t }
+            if t > 0 { state = from[at(t, k, state % 2)] }
+        }
+        return (1...length).map { k in
+            let row = rows[peaks[k]]
+            var choices: [(character: Character, probability: Float)] = []
+            for (j, p) in row.enumerated() where j != c.blank { choices.append((alphabet[j < c.blank ? j : j - 1], p)) }
+            choices.sort { $0.probability > $1.probability }
+            return CharacterAlternatives(Array(choices.prefix(alternatives)))
         }
     }
 

@@ -32,8 +32,11 @@ public struct RegionResolver: Sendable {
     /// With `characters` (the reader's per-position alternatives), each template of the pool also proposes
     /// its own best spelling (the likeliest allowed character at every position), so a read that confuses
     /// O/0 or B/8 where the format wants the other is put right even when that spelling is not in the top N.
+    /// `otherReadings`: readings of other lengths from the same reader output (see `ReaderOutputDecoder.decodeCTC`),
+    /// whose template spellings compete too.
     public func resolve(_ candidates: [PlateCandidate], hints: [String], strict: Bool,
-                        characters: [CharacterAlternatives] = []) -> (Resolution?, PlateVerdict) {
+                        characters: [CharacterAlternatives] = [],
+                        otherReadings: [[CharacterAlternatives]] = []) -> (Resolution?, PlateVerdict) {
         guard let top = candidates.first else { return (nil, .rejected(reason: .tooShort)) }
         let hinted = hints.flatMap(RegionTemplates.expand)
         let pool = hinted.isEmpty ? RegionTemplates.codes : hinted
@@ -54,6 +57,7 @@ public struct RegionResolver: Sendable {
                     proposals += Self.constrained(shorter, regions: pool).map { PlateCandidate(text: $0.text, score: $0.score * keep) }
                 }
             }
+            for reading in otherReadings { proposals += Self.constrained(reading, regions: pool) }
             var seen = Set<String>()
             let extra = proposals.sorted { $0.score > $1.score }.filter { !known.contains($0.text) && seen.insert($0.text).inserted }
             if !extra.isEmpty {

@@ -239,6 +239,11 @@ extension RegionTemplates {
         return all
     }
 
+    /// The plate lengths (1...12) some template of `regions` has.
+    public static func lengths(of regions: [String]) -> Set<Int> {
+        Set((1...12).filter { length in regions.contains { !slots(region: $0, length: length).isEmpty } })
+    }
+
     private struct Token { var alternatives: [Slots]; var min = 1; var max = 1 }
 
     private static func tokenize(_ pattern: String) -> [Token] {

@@ -72,6 +72,22 @@ import PlateCore
         #expect(RegionTemplates.alphabet(of: ["kr"]).contains("가"))
     }
 
+    @Test func fixedLengthCTCDecodingFindsAFaintCharacter() {
+        let c = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "ABC")
+        // classes: 0 blank, 1 A, 2 B, 3 C. Step 0 is a faint A under a stronger blank; B B blank C; then C again
+        // after a blank (a real second C).
+        let steps: [[Float]] = [[0.6, 0.4, 0, 0], [0.1, 0, 0.9, 0], [0.05, 0, 0.95, 0], [0.9, 0, 0, 0.1], [0.1, 0, 0, 0.9],
+                                [0.8, 0, 0, 0.2], [0.2, 0, 0, 0.8]]
+        let tensor = Tensor(shape: [1, 7, 4], values: steps.flatMap { $0 })
+        #expect(ReaderOutputDecoder.decode(tensor, configuration: c).map(\.best.character) == ["B", "C", "C"])
+        let four = ReaderOutputDecoder.decodeCTC(tensor, configuration: c, length: 4)
+        #expect(four?.map(\.best.character) == ["A", "B", "C", "C"])
+        #expect(abs((four?.first?.best.probability ?? 0) - 0.4) < 1e-6)
+        // Shorter: the weakest character goes (the second C at 0.8 beats nothing; the first at 0.9 stays).
+        #expect(ReaderOutputDecoder.decodeCTC(tensor, configuration: c, length: 2)?.map(\.best.character) == ["B", "C"])
+        #expect(ReaderOutputDecoder.decodeCTC(tensor, configuration: c, length: 8) == nil)   // more than the steps
+    }
+
     @Test func slotsDropPaddingAndApplySoftmaxToLogits() throws {
         let c = try ReaderModelConfiguration.fastPlateOCR(yaml: "max_plate_slots: 3\nalphabet: 'AB_'\npad_char: '_'\nimg_height: 8\nimg_width: 16\n")
         #expect(c.format == .slots && c.slots == 3 && c.colorMode == "grey")
