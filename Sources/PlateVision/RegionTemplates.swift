@@ -107,8 +107,9 @@ public enum RegionTemplates {
         p["gb"] = ["@@##@@@", "@###@@@", "@@@###@"]
         p["ch"] = ["@@#{1,6}"]
         p["ua"] = ["@@####@@"]
-        // Brazil: grey series LLL-DDDD and Mercosul LLLDLDD.
-        p["br"] = ["@@@####", "@@@#@##"]
+        // Brazil: grey series LLL-DDDD and Mercosul LLLDLDD, whose letter stands for the old second digit
+        // (0 -> A ... 9 -> J), so it is one of A-J.
+        p["br"] = ["@@@####", "@@@#[A-J]##"]
         // Korea: 12가3456 / 123가4567, older plates with a region name.
         p["kr"] = ["##&####", "###&####", "\(koreanRegions)##&####"]
         // China: province + letter + 5 (blue, yellow), + 6 (green new-energy), special endings.

@@ -8,6 +8,7 @@ import Testing
         #expect(!RegionTemplates.matches("ABC1234", region: "us-ca"))
         #expect(RegionTemplates.matches("ABC1234", region: "br"))
         #expect(RegionTemplates.matches("ABC1D23", region: "br"))
+        #expect(!RegionTemplates.matches("ABC1T23", region: "br"))          // Mercosul letters stand for digits: A-J
         #expect(!RegionTemplates.matches("AB1D23", region: "br"))
         #expect(RegionTemplates.matches("AB123CD", region: "it"))
         #expect(RegionTemplates.matches("1234BCD", region: "es"))
