@@ -212,3 +212,38 @@ import PlateCore
         #expect(PlateColor.estimate(solid(b: 10, g: 10, r: 10)).label == "black")
     }
 }
+
+@Suite struct MotionVehicleDetectorTests {
+    /// A grey frame with a red 120x80 box at `x`, and a little noise so the background model has variance.
+    func frame(boxAt x: Int?, seed: Int) -> Image {
+        let image = Image(width: 320, height: 240, format: .bgr24)
+        let p = image.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+        var state = UInt32(truncatingIfNeeded: seed * 7919 + 1)
+        for i in 0..<(image.stride * image.height) {
+            state = state &* 1_103_515_245 &+ 12345
+            p[i] = 100 &+ UInt8((state >> 16) % 5)
+        }
+        if let x {
+            for y in 100..<180 { for xx in x..<(x + 120) { let o = y * image.stride + xx * 3; p[o] = 30; p[o + 1] = 30; p[o + 2] = 200 } }
+        }
+        return image
+    }
+
+    @Test func aMovingBoxIsFoundWithItsColourAndAStillBackgroundIsNot() throws {
+        let detector = try MotionVehicleDetector()
+        var found: [VehicleDetection] = []
+        for i in 0..<30 {
+            let vehicles = try detector.vehicles(in: frame(boxAt: i < 10 ? nil : 40 + (i - 10) * 6, seed: i),
+                                                 at: MediaTime(value: Int64(i), timescale: 25))
+            if i < 10 { #expect(vehicles.isEmpty, "frame \(i): \(vehicles)") }          // background only
+            if i == 29 { found = vehicles }
+        }
+        let vehicle = try #require(found.first)
+        #expect(found.count == 1)
+        #expect(vehicle.type == .unknown)
+        #expect(vehicle.color.first?.label == "red")
+        let x = Double(40 + 19 * 6)
+        #expect(abs(vehicle.box.xmax - (x + 120)) < 12 && abs(vehicle.box.ymin - 100) < 12 && abs(vehicle.box.ymax - 180) < 12,
+                "\(vehicle.box)")
+    }
+}
