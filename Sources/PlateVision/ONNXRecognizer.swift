@@ -21,6 +21,13 @@ public struct RecognizerConfiguration: Sendable {
     /// the full-resolution image: the first pass sees a small plate at a few dozen pixels, and its box and
     /// corners are then too rough for the reader.
     public var refineDetections: Bool = true
+    /// With the second look, the first pass proposes boxes down to this fraction of its score floor; those
+    /// below the floor count only when the second look confirms them.
+    public var proposalFactor: Double = 0.5
+    /// The second look's score a faint proposal needs.
+    public var confirmationScore: Double = 0.75
+    /// Faint proposals looked at per image, strongest first (each costs a second look).
+    public var maxProposals: Int = 4
     /// The detector the second look uses: the same network exported at a small input size (the window holds a
     /// plate a third of its width, so 320 px is plenty); nil: the main detector.
     public var refiner: (path: String, configuration: DetectorModelConfiguration)?
@@ -124,6 +131,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             let size = ImageSize(width: image.width, height: image.height)
             let t0 = DispatchTime.now()
             var detections: [PlateDetection]
+            var confirmationThreshold = 0.0, floor = 0.0
             if options.cropped {
                 detections = [PlateDetection(box: BoundingBox(xmin: 0, ymin: 0, xmax: Double(image.width), ymax: Double(image.height)), score: 1)]
             } else {
@@ -132,11 +140,20 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 let calibrated = worker.detector.configuration.scoreThreshold ?? 0
                 let threshold = options.mode == .redaction ? max(options.detectionThreshold, calibrated) / 2
                     : max(options.detectionThreshold, calibrated)
-                detections = try worker.detector.detect(in: image, threshold: threshold)
+                // With the second look, the first pass may propose fainter boxes (small, far plates score low at
+                // 512 px): each below the model's floor must be confirmed by the second look, where the plate is
+                // ~100 px wide and the score is trustworthy.
+                let proposals = configuration.refineDetections ? threshold * configuration.proposalFactor : threshold
+                let found = try worker.detector.detect(in: image, threshold: proposals)
+                let faint = found.filter { $0.score < threshold && Self.isRefinable($0.box, in: image) }
+                    .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
+                detections = found.filter { $0.score >= threshold } + faint
+                floor = threshold
+                confirmationThreshold = max(threshold, configuration.confirmationScore)
             }
             let t1 = DispatchTime.now()
             if !options.cropped && configuration.refineDetections {
-                detections = try detections.map { try refine($0, in: image, worker: worker) }
+                detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold) }
             }
             var plates: [PlateRead] = []
             for detection in detections {
@@ -160,13 +177,25 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// The detection again, from the detector run on a window around it at full resolution (when the window
     /// is clearly smaller than the picture); the first pass's own detection when the second finds no match.
-    private func refine(_ detection: PlateDetection, in image: Image, worker: Worker) throws -> PlateDetection {
-        let box = detection.box
+    /// The window the second look at `box` uses, or nil when it would cover half the picture or more.
+    static func refineWindow(_ box: BoundingBox, in image: Image) -> (x0: Int, y0: Int, w: Int, h: Int)? {
         let side = max(box.width * 3, box.height * 6, 64)
         let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - side / 2).rounded(.down)))
         let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + side / 2).rounded(.up)))
         let w = x1 - x0, h = y1 - y0
-        guard w >= 16, h >= 16, Double(w * h) < 0.5 * Double(image.width * image.height) else { return detection }
+        guard w >= 16, h >= 16, Double(w * h) < 0.5 * Double(image.width * image.height) else { return nil }
+        return (x0, y0, w, h)
+    }
+
+    static func isRefinable(_ box: BoundingBox, in image: Image) -> Bool { refineWindow(box, in: image) != nil }
+
+    /// A detection below `floor` (a faint proposal) is kept only when the second look finds it with at least
+    /// `confirmAt`, and then carries the second look's score.
+    private func refine(_ detection: PlateDetection, in image: Image, worker: Worker, floor: Double,
+                        confirmAt: Double) throws -> PlateDetection? {
+        let box = detection.box
+        let proposal = detection.score < floor
+        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image) else { return proposal ? nil : detection }
         let window = Image(width: w, height: h, format: .bgr24)
         for y in 0..<h {
             memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)
@@ -182,7 +211,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             }
             return moved
         }
-        guard let best = found.filter({ $0.box.iou(box) >= 0.3 }).max(by: { $0.box.iou(box) < $1.box.iou(box) }) else { return detection }
+        guard let best = found.filter({ $0.box.iou(box) >= 0.3 }).max(by: { $0.box.iou(box) < $1.box.iou(box) }) else {
+            return proposal ? nil : detection
+        }
+        if proposal {
+            guard best.score >= confirmAt else { return nil }
+            return PlateDetection(box: best.box, score: best.score, corners: best.corners ?? detection.corners,
+                                  classIndex: detection.classIndex)
+        }
         // The first pass's score says whether this is a plate; the second only places it better.
         return PlateDetection(box: best.box, score: detection.score, corners: best.corners ?? detection.corners,
                               classIndex: detection.classIndex)
