@@ -27,7 +27,7 @@ public struct RecognizerConfiguration: Sendable {
     /// The second look's score a faint proposal needs.
     public var confirmationScore: Double = 0.75
     /// Faint proposals looked at per image, strongest first (each costs a second look).
-    public var maxProposals: Int = 4
+    public var maxProposals: Int = 2
     /// The detector the second look uses: the same network exported at a small input size (the window holds a
     /// plate a third of its width, so 320 px is plenty); nil: the main detector.
     public var refiner: (path: String, configuration: DetectorModelConfiguration)?
@@ -143,7 +143,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 // With the second look, the first pass may propose fainter boxes (small, far plates score low at
                 // 512 px): each below the model's floor must be confirmed by the second look, where the plate is
                 // ~100 px wide and the score is trustworthy.
-                let proposals = configuration.refineDetections ? threshold * configuration.proposalFactor : threshold
+                // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second look.
+                let twoPass = configuration.refineDetections && options.mode != .fast
+                let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
                 let found = try worker.detector.detect(in: image, threshold: proposals)
                 let faint = found.filter { $0.score < threshold && Self.isRefinable($0.box, in: image) }
                     .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
@@ -152,7 +154,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 confirmationThreshold = max(threshold, configuration.confirmationScore)
             }
             let t1 = DispatchTime.now()
-            if !options.cropped && configuration.refineDetections {
+            if !options.cropped && configuration.refineDetections && options.mode != .fast {
                 detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold) }
             }
             var plates: [PlateRead] = []
