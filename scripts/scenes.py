@@ -4,6 +4,8 @@
     street.mp4       1280x720, 25 fps, 14 s: six vehicles on a fixed-camera crossroads (see README there)
     street-1080.mp4  the same scene at 1920x1080 (the 1080p25 throughput benchmark)
     night.mp4        1280x720, 25 fps, 6 s: low light, sensor noise, headlight glare, IR-lit plates
+    rain.mp4         1280x720, 25 fps, 8 s: small plates under rain streaks, lens drops, noise, blur and flicker
+                     that change every frame: single frames are often misread, the whole pass is readable
 
 Each video gets a JSON beside it (street.json, ...) saying, per vehicle, its plate, style, colour, direction of
 travel in the image, when it is in the frame, when its plate is readable, its best frame, and its vehicle and
@@ -15,7 +17,7 @@ per-frame perspective warp, so its corners, and so its box, are known exactly. D
 encoder thread, bit-exact muxing; a re-run gives the same files (with the same Debian fonts installed).
 
 Scene geometry is written once in 1280x720 "base" pixels and scaled to the output size.
-Usage: scenes.py [--out Samples/scenes] [--only street|night|street-1080]... [--check]
+Usage: scenes.py [--out Samples/scenes] [--only street|night|street-1080|rain]... [--check]
 """
 from __future__ import annotations
 
@@ -236,10 +238,48 @@ def night_vehicles():
     ]
 
 
+def rain_vehicles():
+    """The 8 s rain scene: three small plates (about 120-140 px wide), one at a time on the street."""
+    return [
+        # left -> right on the near lane, rear view, a smaller (further) car than in street
+        Vehicle(1, "orange", "rear", linear(0.1, 3.9, (-200, 706, 300), (1480, 706, 300)), "us", 105,
+                plate_frac=0.44, yaw=0.04),
+        # slowly down the vertical road toward the camera, front view, the whole video; still in the crossing
+        # (above the near lane) at the end
+        Vehicle(2, "silver", "front", along_road(0.0, 7.96, 130, 480, 880, 1.0), "br_mercosul", 103,
+                plate_frac=0.40),
+        # right -> left on the near lane after 1 has gone, rear view
+        Vehicle(3, "blue", "rear", linear(4.1, 7.9, (1480, 706, 300), (-200, 706, 300)), "br_old", 107,
+                plate_frac=0.44, yaw=-0.04),
+    ]
+
+
+# The rain scene's per-frame degradation (see Renderer.rain), drawn afresh every frame. Tuned with the current
+# models so that about half the single-frame reads of each plate are wrong (characters lost under drops, smears
+# and glints, or mistaken under blur and noise) and a wrong read of one plate outscores all its right ones, while
+# the vote over each pass (platestream run) is right; the margins are thin, so re-check after a model change.
+RAIN = dict(
+    dim=0.72,             # daylight under cloud: the scene is darker and hazier
+    soft=(0.7, 1.0),      # sigma of a light defocus over every frame (a water film on the lens), from this range
+    noise=9.0,            # sensor noise sigma (per pixel, fresh every frame)
+    streaks=(250, 350),   # rain streaks per frame (random positions, lengths and brightness)
+    streak_gain=0.45,     # how bright a streak is
+    streak_soft=1.2,      # sigma of the blur over the streaks
+    blur_p=0.3,           # probability of a motion-blurred frame (camera shake in the wind)
+    blur_len=(5, 11),     # its kernel length in px
+    glare_p=0.5,          # per plate and frame: a soft sheen of reflected sky across the wet plate ...
+    glare_a=(0.3, 0.6),   # ... this strong
+    drop_p=0.45,          # per plate and frame: a lens drop, wiper smear or glint over one or two characters
+    drop_r=(0.07, 0.11),  # its radius as a fraction of the plate's width
+    drop_a=(0.8, 1.0),    # its strength (opacity), from this range
+    flicker=0.10,         # sigma of the per-frame brightness gain
+)
+
 SCENES = {
     "street": dict(size=(1280, 720), seconds=14, vehicles=street_vehicles, night=False, seed=1),
     "street-1080": dict(size=(1920, 1080), seconds=14, vehicles=street_vehicles, night=False, seed=1),
     "night": dict(size=(1280, 720), seconds=6, vehicles=night_vehicles, night=True, seed=2),
+    "rain": dict(size=(1280, 720), seconds=8, vehicles=rain_vehicles, night=False, seed=7, rain=RAIN, crf=31),
 }
 
 
@@ -331,6 +371,8 @@ class Renderer:
         self.frames = spec["seconds"] * FPS
         self.night = spec["night"]
         self.seed = spec["seed"]
+        self.rain_fx = spec.get("rain")
+        self.crf = spec.get("crf")
         self.vehicles = spec["vehicles"]()
         for v in self.vehicles:
             if v.style:
@@ -342,6 +384,9 @@ class Renderer:
             bw = int(math.ceil(min(wmax, 640) * self.k))
             self.sprites[v.id] = (draw_sprite(v, bw, self.night), bw)
         self.bg = background(self.W, self.H, self.seed, self.night)
+        if self.rain_fx:  # overcast and wet: darker, lower contrast, a cold grey haze
+            d = self.rain_fx["dim"]
+            self.bg = self.bg * d + (1 - d) * np.array([118, 112, 104], np.float32) * 0.55
 
     def place(self, v, t):
         """Image geometry of v at time t (output px): body quad, plate quad, z (bottom row), or None."""
@@ -404,14 +449,96 @@ class Renderer:
         placed = [(v, g) for v, g in placed if g is not None]
         for v, g in sorted(placed, key=lambda vg: vg[1]["z"]):  # nearer (lower) vehicles drawn last
             self.draw(frame, v, g)
+        if self.rain_fx:
+            self.rain(frame, i, placed)
         frame += noise_rng.standard_normal((self.H, self.W, 1), dtype=np.float32) * sigma
         return np.clip(frame + 0.5, 0, 255).astype(np.uint8), placed
+
+    def rain(self, frame, i, placed):
+        """The rain scene's degradation of frame i (float BGR, in place), all of it drawn afresh every frame
+        from a generator seeded with (scene seed, i): per plate a sheen and a lens drop, wiper smear or glint over
+        one or two characters; then defocus, motion blur in some frames, rain streaks and a brightness flicker.
+        The sensor noise is added after, by frame()."""
+        fx = self.rain_fx
+        rng = np.random.default_rng([self.seed, i])
+        H, W, k = self.H, self.W, self.k
+        for v, g in placed:
+            q = g["plate"]
+            if q is None:
+                continue
+            if rng.random() < fx["glare_p"]:  # a sheen: a slanted soft bright band over part of the plate
+                x0, y0 = np.floor(q.min(0)).astype(int)
+                x1, y1 = np.ceil(q.max(0)).astype(int)
+                x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+                if x0 < x1 and y0 < y1:
+                    ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+                    pos = x0 + (x1 - x0) * rng.uniform(0.1, 0.9)
+                    wid = (x1 - x0) * rng.uniform(0.08, 0.2)
+                    d = (xs - pos) + (ys - (y0 + y1) / 2) * rng.uniform(-0.8, 0.8)
+                    a = np.exp(-0.5 * (d / wid) ** 2) * rng.uniform(*fx["glare_a"])
+                    roi = frame[y0:y1, x0:x1]
+                    roi[:] = roi * (1 - a[..., None]) + 235 * a[..., None]
+            # a drop on the lens (a blurred, brightened disc), a wiper smear (a dark band) or a glint (a bright one)
+            if rng.random() >= fx["drop_p"]:
+                continue
+            u, w_ = rng.uniform(0.12, 0.88), rng.uniform(0.35, 0.65)
+            c = q[0] + (q[1] - q[0]) * u + (q[3] - q[0]) * w_
+            r = float(np.linalg.norm(q[1] - q[0])) * rng.uniform(*fx["drop_r"])
+            R = int(r * 2 + 8)
+            x0, y0 = max(0, int(c[0]) - R), max(0, int(c[1]) - R)
+            x1, y1 = min(W, int(c[0]) + R), min(H, int(c[1]) + R)
+            if x0 >= x1 or y0 >= y1:
+                continue
+            roi = frame[y0:y1, x0:x1]
+            m = np.zeros(roi.shape[:2], np.float32)
+            if rng.random() < 0.6:  # a drop: a round lens that blurs and lightens what is behind it
+                cv2.ellipse(m, (int(c[0]) - x0, int(c[1]) - y0), (int(r), int(r * rng.uniform(0.8, 1.1))), 0, 0, 360,
+                            1.0, -1, cv2.LINE_AA)
+                m = cv2.GaussianBlur(m, (0, 0), max(1.0, r * 0.2)) * rng.uniform(*fx["drop_a"])
+                inner = cv2.GaussianBlur(roi, (0, 0), max(1.5, r * 0.35)) * 0.85 + 40
+                roi[:] = roi * (1 - m[..., None]) + inner * m[..., None]
+            else:  # a smear (an elongated dark band at an angle) or the glint of a drop (bright), mostly opaque
+                ang = rng.uniform(-60, 60)
+                cv2.ellipse(m, (int(c[0]) - x0, int(c[1]) - y0), (int(r * 1.5), int(r * 0.6)), ang, 0, 360, 1.0, -1,
+                            cv2.LINE_AA)
+                m = cv2.GaussianBlur(m, (0, 0), max(1.0, r * 0.25)) * rng.uniform(*fx["drop_a"])
+                tone = rng.uniform(70, 130) if rng.random() < 0.5 else rng.uniform(215, 245)
+                roi[:] = roi * (1 - m[..., None]) + tone * m[..., None]
+        frame[:] = cv2.GaussianBlur(frame, (0, 0), rng.uniform(*fx["soft"]))
+        # camera shake in the wind: a short linear motion blur in some frames
+        if rng.random() < fx["blur_p"]:
+            n = int(rng.integers(fx["blur_len"][0], fx["blur_len"][1] + 1))
+            ker = np.zeros((n, n), np.float32)
+            ang = math.radians(rng.uniform(-25, 25))
+            cx = (n - 1) / 2
+            dx, dy = math.cos(ang) * cx, math.sin(ang) * cx
+            cv2.line(ker, (int(round((cx - dx) * 16)), int(round((cx - dy) * 16))),
+                     (int(round((cx + dx) * 16)), int(round((cx + dy) * 16))), 1.0, 1, cv2.LINE_AA, 4)
+            frame[:] = cv2.filter2D(frame, -1, ker / ker.sum(), borderType=cv2.BORDER_REFLECT)
+        # rain streaks over the whole frame: thin, slanted, of random length and brightness; a few near the
+        # lens thicker and softer
+        layer = np.zeros((H, W), np.float32)
+        wind = rng.uniform(-0.28, -0.18)  # dx per dy: the rain leans left
+        n = int(rng.integers(fx["streaks"][0], fx["streaks"][1] + 1))
+        xs, ys = rng.uniform(-60, W + 60, n), rng.uniform(-40, H, n)
+        ls, bs = rng.uniform(14, 42, n) * k, rng.uniform(0.35, 1.0, n)
+        for x, y, ln, b in zip(xs, ys, ls, bs):
+            cv2.line(layer, (int(x * 16), int(y * 16)), (int((x + wind * ln) * 16), int((y + ln) * 16)), float(b), 1,
+                     cv2.LINE_AA, 4)
+        for _ in range(int(rng.integers(6, 14))):
+            x, y, ln = rng.uniform(0, W), rng.uniform(-80, H), rng.uniform(60, 140) * k
+            cv2.line(layer, (int(x * 16), int(y * 16)), (int((x + wind * ln) * 16), int((y + ln) * 16)),
+                     float(rng.uniform(0.4, 0.8)), max(2, int(3 * k)), cv2.LINE_AA, 4)
+        layer = cv2.GaussianBlur(layer, (0, 0), fx["streak_soft"])
+        frame += (layer * (fx["streak_gain"] * 255))[..., None] * np.array([1.0, 0.98, 0.94], np.float32)
+        frame *= 1 + np.clip(rng.normal(0, fx["flicker"]), -2.2 * fx["flicker"], 2.2 * fx["flicker"])
+        frame += rng.normal(0, 6)  # ... and a little offset (auto exposure hunting)
 
     def run(self, out_dir, check_only=False):
         os.makedirs(out_dir, exist_ok=True)
         path = os.path.join(out_dir, self.name + ".mp4")
         tmp = os.path.join(out_dir, ".tmp-" + self.name + ".mp4")
-        crf = "28" if self.W > 1280 else "27"
+        crf = str(self.crf) if self.crf else "28" if self.W > 1280 else "27"
         cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
                "-s", "%dx%d" % (self.W, self.H), "-framerate", str(FPS), "-i", "-", "-c:v", "libx264",
                "-preset", "medium", "-crf", crf, "-g", "50", "-pix_fmt", "yuv420p", "-threads", "1",
@@ -421,7 +548,7 @@ class Renderer:
             return path, truth
         enc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
         noise_rng = np.random.default_rng(self.seed + 1000)
-        sigma = 7.0 if self.night else 2.2
+        sigma = self.rain_fx["noise"] if self.rain_fx else 7.0 if self.night else 2.2
         for i in range(self.frames):
             enc.stdin.write(self.frame(i, noise_rng, sigma)[0].tobytes())
         enc.stdin.close()
@@ -540,7 +667,7 @@ def main():
     args = ap.parse_args()
     cv2.setNumThreads(1)
     all_texts = {}
-    for name in args.only or ["street", "night", "street-1080"]:
+    for name in args.only or ["street", "night", "street-1080", "rain"]:
         path, truth = Renderer(name, SCENES[name]).run(args.out, args.check)
         for v in truth["vehicles"]:
             if v["plate"]:
@@ -554,6 +681,15 @@ def main():
                 print("  %d %-9s %-11s dir=%-4s in %5.2f-%5.2f  plate %s-%s best %s w=%s" % (
                     v["id"], v["plate"], v["style"], v["direction_deg"], v["enter_sec"], v["leave_sec"],
                     v["plate_visible_from_sec"], v["plate_visible_to_sec"], v["best_sec"], v["best_plate_width"]))
+    # scenes not rendered now: their committed ground truth (no plate may appear in two scenes)
+    for name in sorted(SCENES):
+        jp = os.path.join(args.out, name + ".json")
+        if name in (args.only or SCENES) or not os.path.exists(jp):
+            continue
+        with open(jp) as f:
+            for v in json.load(f)["vehicles"]:
+                if v["plate"]:
+                    all_texts.setdefault(v["plate"], set()).add(name.split("-")[0])
     for text, where in all_texts.items():
         if len(where) > 1:
             raise SystemExit("plate %s appears in more than one scene" % text)
