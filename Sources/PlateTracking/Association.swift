@@ -30,12 +30,12 @@ enum Association {
     }
 
     /// Pairs tracks with targets, greedily by affinity (best pairs first); each side is used at most once.
-    static func match(tracks: [Track], targets: [Target], at time: Double, imageDiagonal: Double,
+    static func match(tracks: [Track], targets: [Target], at time: Double, imageSize: ImageSize,
                       configuration: TrackerConfiguration) -> [(track: Int, target: Int)] {
         var candidates: [(track: Int, target: Int, affinity: Double)] = []
         for (t, track) in tracks.enumerated() {
             for (x, target) in targets.enumerated() {
-                if let a = affinity(track, target, at: time, imageDiagonal: imageDiagonal, configuration: configuration) {
+                if let a = affinity(track, target, at: time, imageSize: imageSize, configuration: configuration) {
                     candidates.append((t, x, a))
                 }
             }
@@ -57,8 +57,9 @@ enum Association {
     /// - text: a read of nearly the same text links even without overlap, within `textLinkRadius`
     ///   (anywhere, with `merge_buffer`), which catches a fast mover before it has a velocity;
     /// - veto: a clearly different text on a plate box that barely overlaps the track's is another vehicle.
-    static func affinity(_ track: Track, _ target: Target, at time: Double, imageDiagonal: Double,
+    static func affinity(_ track: Track, _ target: Target, at time: Double, imageSize: ImageSize,
                          configuration: TrackerConfiguration) -> Double? {
+        let imageDiagonal = imageSize.diagonal
         var geometry: Double?
         var plateOverlap = 0.0
         func consider(_ predicted: BoundingBox, _ observed: BoundingBox, plates: Bool) {
@@ -97,7 +98,13 @@ enum Association {
             }
             // Only the plate boxes count here: vehicle boxes (motion blobs above all) merge and split, and a
             // new vehicle passing where an old one was must not hand its plate to the old track.
-            if let similarity, similarity < 0.5, plateOverlap < 0.5 { return nil }
+            // A plate cut by the picture's edge (entering or leaving) is read in part: its text proves nothing.
+            let cut = { (box: BoundingBox) in
+                imageSize.width > 0 && (box.xmin <= 2 || box.ymin <= 2 || box.xmax >= Double(imageSize.width) - 2
+                    || box.ymax >= Double(imageSize.height) - 2)
+            }
+            let partial = target.plate.map { cut($0.box) } ?? false || track.lastPlateBox.map(cut) ?? false
+            if let similarity, similarity < 0.5, plateOverlap < 0.5, !partial { return nil }
         }
         guard geometry != nil || textLinked else { return nil }
         return (geometry ?? 0) + (similarity ?? 0.5)

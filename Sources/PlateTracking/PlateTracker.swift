@@ -53,7 +53,7 @@ public struct PlateTracker: Tracker {
         let expectedVehicles = tracks.compactMap { $0.vehicleMotion?.predicted(at: now.seconds) }
         let targets = Association.targets(in: observation)
         let matches = Association.match(tracks: tracks, targets: targets, at: now.seconds,
-                                        imageDiagonal: observation.imageSize.diagonal, configuration: configuration)
+                                        imageSize: observation.imageSize, configuration: configuration)
         var matchedTracks = Set<Int>(), matchedTargets = Set<Int>()
         for match in matches {
             matchedTracks.insert(match.track)

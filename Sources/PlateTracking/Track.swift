@@ -192,6 +192,9 @@ struct Track {
         return Int(degrees.rounded()) % 360
     }
 
+    /// The plate box last seen, if any.
+    var lastPlateBox: BoundingBox? { plateMotion?.box }
+
     /// Whether the track deserves an event: any plate read does; without one, the vehicle must have been seen
     /// `minimumVehicleFrames` times and, when no detection classified it, have moved.
     func isReportable(_ configuration: TrackerConfiguration) -> Bool {

@@ -267,6 +267,22 @@ import Testing
         #expect(parked.run(frameCount: 40).events.count == 1)
     }
 
+    @Test func aPlateCutByTheEdgeJoinsItsTrackWhateverItsPartialText() throws {
+        // Entering from the right: first only the plate's left part is in the picture and is read ("WEXC"), a
+        // frame is missed, then the whole plate ("WEX3282") shows, its box overlapping the cut one little.
+        // One vehicle, one event: a cut plate's text proves nothing about which vehicle it is.
+        var scenario = Scenario(configuration: TrackerConfiguration())
+        scenario.add(PlateRead(text: "WEXC", score: 0.9, detectionScore: 0.9,
+                               box: BoundingBox(xmin: 1800, ymin: 680, xmax: 1920, ymax: 720)), atFrame: 0)
+        for index in 2..<20 {
+            let box = BoundingBox(center: Point(x: 1760 - 50 * Double(index - 2), y: 700), width: 160, height: 40)
+            scenario.add(PlateRead(text: "WEX3282", score: 0.9, detectionScore: 0.9, box: box), atFrame: index)
+        }
+        let events = scenario.run(frameCount: 40).events
+        #expect(events.count == 1, "\(events.map { $0.plate?.text ?? "-" })")
+        #expect(events.first?.plate?.text == "WEX3282")
+    }
+
     @Test func plateThatBecomesReadableJoinsItsVehicleTrack() throws {
         var scenario = Scenario(configuration: TrackerConfiguration(detectionMode: .vehicle))
         for index in 0..<30 {
