@@ -86,17 +86,12 @@ public enum VehicleColor {
 
     /// The index in `names` of one pixel's colour (HSV thresholds).
     static func classify(b: UInt8, g: UInt8, r: UInt8) -> Int {
-        let rf = Double(r) / 255, gf = Double(g) / 255, bf = Double(b) / 255
-        let maxv = max(rf, gf, bf), minv = min(rf, gf, bf), delta = maxv - minv
-        let saturation = maxv == 0 ? 0 : delta / maxv
+        let (hue, saturation, maxv) = PlateColor.hsv(b: b, g: g, r: r)
         if maxv < 0.2 { return 1 }                                            // black
         if saturation < 0.18 {
             if maxv > 0.8 { return 0 }                                        // white
             return maxv > 0.55 ? 2 : 3                                        // silver / grey
         }
-        var hue: Double
-        if maxv == rf { hue = 60 * ((gf - bf) / delta) } else if maxv == gf { hue = 60 * ((bf - rf) / delta + 2) } else { hue = 60 * ((rf - gf) / delta + 4) }
-        if hue < 0 { hue += 360 }
         switch hue {
         case 15..<40: return maxv < 0.6 ? 8 : 9                               // brown / orange
         case 40..<70: return 7                                                // yellow

@@ -31,14 +31,9 @@ public enum PlateColor {
 
     /// The index in `names` of one pixel's colour class (HSV thresholds).
     static func classify(b: UInt8, g: UInt8, r: UInt8) -> Int {
-        let rf = Double(r) / 255, gf = Double(g) / 255, bf = Double(b) / 255
-        let maxv = max(rf, gf, bf), minv = min(rf, gf, bf), delta = maxv - minv
-        let saturation = maxv == 0 ? 0 : delta / maxv
+        let (hue, saturation, maxv) = hsv(b: b, g: g, r: r)
         if maxv < 0.22 { return 4 }                                          // black
         if saturation < 0.25 { return maxv > 0.62 ? 3 : 6 }                  // white / grey
-        var hue: Double
-        if maxv == rf { hue = 60 * ((gf - bf) / delta) } else if maxv == gf { hue = 60 * ((bf - rf) / delta + 2) } else { hue = 60 * ((rf - gf) / delta + 4) }
-        if hue < 0 { hue += 360 }
         switch hue {
         case 35..<70: return 1                                                // yellow
         case 70..<170: return 2                                               // green
@@ -46,5 +41,17 @@ public enum PlateColor {
         case 260..<330: return 6
         default: return hue < 35 && saturation > 0.5 && hue > 15 ? 1 : 5     // orange-ish yellow, else red
         }
+    }
+
+    /// Hue (0..<360 degrees; meaningless when saturation is 0), saturation and value (0...1) of a BGR pixel.
+    static func hsv(b: UInt8, g: UInt8, r: UInt8) -> (hue: Double, saturation: Double, value: Double) {
+        let rf = Double(r) / 255, gf = Double(g) / 255, bf = Double(b) / 255
+        let maxv = max(rf, gf, bf), minv = min(rf, gf, bf), delta = maxv - minv
+        let saturation = maxv == 0 ? 0 : delta / maxv
+        guard delta > 0 else { return (0, saturation, maxv) }
+        var hue: Double
+        if maxv == rf { hue = 60 * ((gf - bf) / delta) } else if maxv == gf { hue = 60 * ((bf - rf) / delta + 2) } else { hue = 60 * ((rf - gf) / delta + 4) }
+        if hue < 0 { hue += 360 }
+        return (hue, saturation, maxv)
     }
 }

@@ -96,12 +96,12 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         AppConfig.knownRegion = RegionTemplates.isKnown
-        // The config's log_level counts from the first line logged, so peek at it before anything logs.
-        let configured = configPath.flatMap { try? AppConfig.load(path: $0) }?.logLevel
-        let logger = logging.bootstrap(configured: configured)
+        // Loaded (and validated) once, before anything logs: its log_level counts from the first line.
+        let config = try configPath.map { try AppConfig.load(path: $0) }
+        let logger = logging.bootstrap(configured: config?.logLevel)
         let plan: RunPlan
-        if let configPath {
-            plan = try RunPlan.fromConfig(path: configPath, command: self, logger: logger)
+        if let configPath, let config {
+            plan = try RunPlan.fromConfig(config, path: configPath, command: self, logger: logger)
         } else {
             plan = try RunPlan.single(source: source ?? "", command: self, logger: logger)
         }
@@ -194,8 +194,7 @@ struct RunPlan {
     // MARK: Configuration file
 
     /// Every active camera of the configuration, with the sinks their settings name.
-    static func fromConfig(path: String, command: RunCommand, logger: Logger) throws -> RunPlan {
-        let config = try AppConfig.load(path: path)
+    static func fromConfig(_ config: AppConfig, path: String, command: RunCommand, logger: Logger) throws -> RunPlan {
         let baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
