@@ -108,6 +108,12 @@ public final class ONNXPlateReader {
     /// Cuts the plate out of a BGR24 image at the reader's input size: through the corners when the
     /// detector gave plausible ones, else through the box; both grown by `margin` (a fraction of the size).
     public func crop(_ image: Image, box: BoundingBox, corners: Quad?, margin: Double = 0.06) throws(ModelError) -> Image {
+        try crop(image, box: box, corners: corners, marginX: margin, marginY: margin)
+    }
+
+    /// The plate warped to the reader's input size, grown by `marginX` of its width on the left and right and
+    /// `marginY` of its height above and below (negative values shrink it).
+    public func crop(_ image: Image, box: BoundingBox, corners: Quad?, marginX: Double, marginY: Double) throws(ModelError) -> Image {
         let c = configuration
         var quad: [Point]
         if let q = corners, Self.isPlausible(q, box: box) {
@@ -116,9 +122,14 @@ public final class ONNXPlateReader {
             quad = [Point(x: box.xmin, y: box.ymin), Point(x: box.xmax, y: box.ymin),
                     Point(x: box.xmax, y: box.ymax), Point(x: box.xmin, y: box.ymax)]
         }
-        // Grow the quad about its centre.
-        let cx = quad.reduce(0) { $0 + $1.x } / 4, cy = quad.reduce(0) { $0 + $1.y } / 4
-        quad = quad.map { Point(x: cx + ($0.x - cx) * (1 + 2 * margin), y: cy + ($0.y - cy) * (1 + 2 * margin)) }
+        // Grow the quad about its centre along its own axes (left→right and top→bottom edges).
+        let (tl, tr, br, bl) = (quad[0], quad[1], quad[2], quad[3])
+        let ux = Point(x: ((tr.x - tl.x) + (br.x - bl.x)) / 2, y: ((tr.y - tl.y) + (br.y - bl.y)) / 2)
+        let uy = Point(x: ((bl.x - tl.x) + (br.x - tr.x)) / 2, y: ((bl.y - tl.y) + (br.y - tr.y)) / 2)
+        let signs: [(Double, Double)] = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+        quad = zip(quad, signs).map { p, s in
+            Point(x: p.x + s.0 * marginX * ux.x + s.1 * marginY * uy.x, y: p.y + s.0 * marginX * ux.y + s.1 * marginY * uy.y)
+        }
         let out = Image(width: c.inputWidth, height: c.inputHeight, format: .bgr24)
         let flat = quad.flatMap { [Float($0.x), Float($0.y)] }
         try checkNet { err, len in

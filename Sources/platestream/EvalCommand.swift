@@ -80,11 +80,11 @@ struct EvalCommand: ParsableCommand {
     struct SetStats {
         var name = ""
         var images = 0, plates = 0, textPlates = 0, detected = 0, exact = 0, folded = 0, topN = 0, falsePositives = 0
-        var milliseconds: [Double] = []
+        var milliseconds: [Double] = [], detectMilliseconds: [Double] = [], readMilliseconds: [Double] = []
 
         func percent(_ n: Int, of d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 1000).rounded() / 10 }
-        func quantile(_ q: Double) -> Double {
-            let s = milliseconds.sorted()
+        func quantile(_ q: Double, of values: [Double]? = nil) -> Double {
+            let s = (values ?? milliseconds).sorted()
             guard !s.isEmpty else { return 0 }
             return (s[min(s.count - 1, Int((Double(s.count - 1) * q).rounded()))] * 10).rounded() / 10
         }
@@ -93,7 +93,8 @@ struct EvalCommand: ParsableCommand {
              "exact_rate": percent(exact, of: textPlates), "exact_folded_rate": percent(folded, of: textPlates),
              "topn_rate": percent(topN, of: textPlates),
              "false_positives_per_image": images == 0 ? 0 : (Double(falsePositives) / Double(images) * 100).rounded() / 100,
-             "median_ms": quantile(0.5), "p90_ms": quantile(0.9)]
+             "median_ms": quantile(0.5), "p90_ms": quantile(0.9),
+             "median_detect_ms": quantile(0.5, of: detectMilliseconds), "median_read_ms": quantile(0.5, of: readMilliseconds)]
         }
         var row: String {
             let fp = images == 0 ? 0 : Double(falsePositives) / Double(images)
@@ -125,6 +126,8 @@ struct EvalCommand: ParsableCommand {
             let start = DispatchTime.now()
             let result = try recognizer.recognize(image, options: opts)
             stats.milliseconds.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            stats.detectMilliseconds.append(result.detectMilliseconds)
+            stats.readMilliseconds.append(result.readMilliseconds)
             stats.images += 1
             var matched = Set<Int>()
             for plate in label.plates {
