@@ -17,20 +17,28 @@ public struct RecognizerConfiguration: Sendable {
     public var vehicleDetector: (path: String, configuration: DetectorModelConfiguration)?
     /// Score a vehicle detection needs.
     public var vehicleThreshold: Double = 0.35
-    /// Whether each plate found in a big picture is looked at again, in a window three plates wide cut from
+    /// Whether each plate found in a big picture is looked at again, in a window two plates wide cut from
     /// the full-resolution image: the first pass sees a small plate at a few dozen pixels, and its box and
     /// corners are then too rough for the reader.
     public var refineDetections: Bool = true
     /// With the second look, the first pass proposes boxes down to this fraction of its score floor; those
     /// below the floor count only when the second look confirms them.
     public var proposalFactor: Double = 0.5
+    /// Plates at least this wide (pixels of the first pass's input) get no second look unless they are faint
+    /// proposals: the first pass's box of a plate that size is as good as the second's.
+    public var secondLookBelowWidth: Double = 60
     /// The second look's score a faint proposal needs.
     public var confirmationScore: Double = 0.75
     /// Faint proposals looked at per image, strongest first (each costs a second look).
     public var maxProposals: Int = 2
     /// The detector the second look uses: the same network exported at a small input size (the window holds a
-    /// plate a third of its width, so 320 px is plenty); nil: the main detector.
+    /// plate half its width, so 224 px puts ~110 px on the plate); nil: the main detector.
     public var refiner: (path: String, configuration: DetectorModelConfiguration)?
+    /// The detector exported at other input shapes (`plate-detector-512x288` for 16:9 frames, `-512x384` for
+    /// 4:3): for each picture the first pass uses the smallest input that holds it at no less than 95 % of
+    /// the main detector's scale (never asking for more than the picture's own size), so no work goes into
+    /// the letterbox's padding (a 16:9 frame in a square input is 44 % padding).
+    public var shapedDetectors: [(path: String, configuration: DetectorModelConfiguration)] = []
     /// Fewest characters a read must have (OpenALPR's `postprocess_min_characters`): one or two characters
     /// are far more often a sticker, a bolt or a fragment of text than a plate.
     public var minimumCharacters: Int = 4
@@ -67,6 +75,14 @@ public struct RecognizerConfiguration: Sendable {
         if FileManager.default.fileExists(atPath: f + ".onnx") {
             configuration.refiner = (f + ".onnx", try DetectorModelConfiguration.fromSidecar(load(f + ".json"), path: f + ".json"))
         }
+        let folder = (modelsDirectory as NSString).appendingPathComponent("detector")
+        let shaped = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+            $0.hasPrefix("plate-detector-") && $0.hasSuffix(".onnx") && $0.dropFirst(15).dropLast(5).split(separator: "x").count == 2
+        }.sorted()
+        for name in shaped {
+            let base = (folder as NSString).appendingPathComponent(String(name.dropLast(5)))
+            configuration.shapedDetectors.append((base + ".onnx", try DetectorModelConfiguration.fromSidecar(load(base + ".json"), path: base + ".json")))
+        }
         return configuration
     }
 }
@@ -80,8 +96,11 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let reader: ONNXPlateReader
         let vehicles: ONNXPlateDetector?
         let refiner: ONNXPlateDetector?
-        init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?, refiner: ONNXPlateDetector?) {
+        let shaped: [ONNXPlateDetector]
+        init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?, refiner: ONNXPlateDetector?,
+             shaped: [ONNXPlateDetector]) {
             self.detector = detector
+            self.shaped = shaped
             self.reader = reader
             self.vehicles = vehicles
             self.refiner = refiner
@@ -108,10 +127,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if let r = configuration.refiner {
                 refiner = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
             }
+            var shaped: [ONNXPlateDetector] = []
+            for s in configuration.shapedDetectors {
+                shaped.append(try ONNXPlateDetector(path: s.path, configuration: s.configuration))
+            }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
                 reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
-                vehicles: vehicles, refiner: refiner))
+                vehicles: vehicles, refiner: refiner, shaped: shaped))
         }
         self.available = workers
     }
@@ -136,7 +159,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             let size = ImageSize(width: image.width, height: image.height)
             let t0 = DispatchTime.now()
             var detections: [PlateDetection]
-            var confirmationThreshold = 0.0, floor = 0.0
+            var confirmationThreshold = 0.0, floor = 0.0, firstPassScale = 1.0
             if options.cropped {
                 detections = [PlateDetection(box: BoundingBox(xmin: 0, ymin: 0, xmax: Double(image.width), ymax: Double(image.height)), score: 1)]
             } else {
@@ -151,7 +174,10 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second look.
                 let twoPass = configuration.refineDetections && options.mode != .fast
                 let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
-                let found = try worker.detector.detect(in: image, threshold: proposals)
+                let first = Self.firstPass(for: image, worker: worker)
+                firstPassScale = min(Double(first.configuration.inputWidth) / Double(image.width),
+                                     Double(first.configuration.inputHeight) / Double(image.height))
+                let found = try first.detect(in: image, threshold: proposals)
                 let faint = found.filter { $0.score < threshold && Self.isRefinable($0.box, in: image) }
                     .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
                 detections = found.filter { $0.score >= threshold } + faint
@@ -159,7 +185,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 confirmationThreshold = max(threshold, configuration.confirmationScore)
             }
             if !options.cropped && configuration.refineDetections && options.mode != .fast {
-                detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold) }
+                detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold,
+                                                                   firstPassScale: firstPassScale) }
             }
             let t1 = DispatchTime.now()  // detection = both looks
             var plates: [PlateRead] = []
@@ -173,6 +200,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                     let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners,
                                                       marginX: m.x, marginY: m.y)
                     if let read = try read(crop, detection: detection, worker: worker, options: options) { reads.append(read) }
+                    // Once a text has a majority of the crops' votes the rest cannot change the outcome.
+                    if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
                 }
                 // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
                 // or a grille than a plate: most crops must read.
@@ -192,13 +221,33 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         }
     }
 
+    /// The first pass's detector: of the main one and the shaped ones, the smallest input that holds the picture
+    /// at no less than 95 % of the main one's scale (or of the picture's own size, when the main one enlarges it).
+    private static func firstPass(for image: Image, worker: Worker) -> ONNXPlateDetector {
+        let inputs = ([worker.detector] + worker.shaped).map { (width: $0.configuration.inputWidth, height: $0.configuration.inputHeight) }
+        let i = firstPassInput(width: image.width, height: image.height, inputs: inputs)
+        return i == 0 ? worker.detector : worker.shaped[i - 1]
+    }
+
+    /// Which of `inputs` (the main detector's first) the first pass on a `width` x `height` picture uses.
+    public static func firstPassInput(width: Int, height: Int, inputs: [(width: Int, height: Int)]) -> Int {
+        func scale(_ i: (width: Int, height: Int)) -> Double {
+            min(Double(i.width) / Double(width), Double(i.height) / Double(height))
+        }
+        guard let main = inputs.first else { return 0 }
+        let needed = 0.95 * min(1, scale(main))
+        return inputs.indices.filter { scale(inputs[$0]) >= needed }
+            .min { inputs[$0].width * inputs[$0].height < inputs[$1].width * inputs[$1].height } ?? 0
+    }
+
     /// The detection again, from the detector run on a window around it at full resolution (when the window
     /// is clearly smaller than the picture); the first pass's own detection when the second finds no match.
     /// The window the second look at `box` uses, or nil when it would cover half the picture or more.
-    static func refineWindow(_ box: BoundingBox, in image: Image) -> (x0: Int, y0: Int, w: Int, h: Int)? {
-        let side = max(box.width * 3, box.height * 6, 64)
-        let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - side / 2).rounded(.down)))
-        let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + side / 2).rounded(.up)))
+    /// `aspect`: the window's height over its width (the second-look model's input shape).
+    static func refineWindow(_ box: BoundingBox, in image: Image, aspect: Double = 1) -> (x0: Int, y0: Int, w: Int, h: Int)? {
+        let side = max(box.width * 2, box.height * 4, 64), tall = side * aspect
+        let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - tall / 2).rounded(.down)))
+        let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + tall / 2).rounded(.up)))
         let w = x1 - x0, h = y1 - y0
         guard w >= 16, h >= 16, Double(w * h) < 0.5 * Double(image.width * image.height) else { return nil }
         return (x0, y0, w, h)
@@ -209,16 +258,20 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     /// A detection below `floor` (a faint proposal) is kept only when the second look finds it with at least
     /// `confirmAt`, and then carries the second look's score.
     private func refine(_ detection: PlateDetection, in image: Image, worker: Worker, floor: Double,
-                        confirmAt: Double) throws -> PlateDetection? {
+                        confirmAt: Double, firstPassScale: Double) throws -> PlateDetection? {
         let box = detection.box
         let proposal = detection.score < floor
-        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image) else { return proposal ? nil : detection }
+        // A plate the first pass saw large is placed well enough already.
+        if !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth { return detection }
+        let second = worker.refiner ?? worker.detector
+        let aspect = Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
+        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image, aspect: aspect) else { return proposal ? nil : detection }
         let window = Image(width: w, height: h, format: .bgr24)
         for y in 0..<h {
             memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)
         }
         let dx = Double(x0), dy = Double(y0)
-        let found = try (worker.refiner ?? worker.detector).detect(in: window, threshold: 0.3).map { d -> PlateDetection in
+        let found = try second.detect(in: window, threshold: 0.3).map { d -> PlateDetection in
             var moved = d
             moved.box = BoundingBox(xmin: d.box.xmin + dx, ymin: d.box.ymin + dy, xmax: d.box.xmax + dx, ymax: d.box.ymax + dy)
             moved.corners = d.corners.map {
@@ -243,7 +296,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// The text most reads agree on (ties: the higher score), as the read of it that scored best; its
     /// candidates gain the other reads' texts it lacks.
-    static func vote(_ reads: [PlateRead], limit: Int = 1000) -> PlateRead? {
+    public static func vote(_ reads: [PlateRead], limit: Int = 1000) -> PlateRead? {
         guard reads.count > 1 else { return reads.first }
         var votes: [String: (count: Int, best: PlateRead)] = [:]
         for read in reads {

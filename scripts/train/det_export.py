@@ -54,7 +54,7 @@ def inline_identities(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=".train/detector/run1/last.pt")
-    ap.add_argument("--size", type=int, default=448)
+    ap.add_argument("--size", default="448", help="S (square) or WxH, each a multiple of 32, e.g. 512x288 for 16:9 frames")
     ap.add_argument("--out", default="Models/detector/plate-detector.onnx")
     ap.add_argument("--no-ema", action="store_true")
     ap.add_argument("--copy-ckpt", default=None, help="also write a small resumable fp16 checkpoint here")
@@ -62,12 +62,14 @@ def main():
     ap.add_argument("--nms-threshold", type=float, default=0.45)
     ap.add_argument("--min-aspect", type=float, default=1.2, help="recommended: drop boxes narrower than this w/h")
     args = ap.parse_args()
+    W, H = (int(v) for v in args.size.split("x")) if "x" in args.size else (int(args.size),) * 2
+    assert W % 32 == 0 and H % 32 == 0, "sizes must be multiples of 32"
     model, ck = load_model(args.ckpt, not args.no_ema)
     nparams = count_params(model)
     fuse_bn(model)
-    w = ExportWrapper(model, args.size).eval()
+    w = ExportWrapper(model, W, H).eval()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    x = torch.rand(1, 3, args.size, args.size)
+    x = torch.rand(1, 3, H, W)
     with torch.no_grad():
         ref = w(x).numpy()
     torch.onnx.export(w, x, args.out, opset_version=12, dynamo=False, input_names=["images"], output_names=["output"],
@@ -79,7 +81,7 @@ def main():
     err = np.abs(got - ref).max()
     print(f"onnxruntime vs torch: max abs diff {err:.2e} (identities inlined: {n_id})")
     assert err < 1e-2, err
-    vpath = os.path.join(REPO, ".train/detector", f"verify_{args.size}.npz")
+    vpath = os.path.join(REPO, ".train/detector", f"verify_{W}x{H}.npz")
     os.makedirs(os.path.dirname(vpath), exist_ok=True)
     np.savez(vpath, x=x.numpy(), y=ref)
     r = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "eval_detector.py"), "--model", args.out,
@@ -87,16 +89,16 @@ def main():
     print(r.stdout.strip(), r.stderr.strip()[-2000:])
     if r.returncode != 0:
         sys.exit("OpenCV 4.6 verification failed")
-    N = sum((args.size // s) ** 2 for s in STRIDES)
+    N = sum((W // s) * (H // s) for s in STRIDES)
     sidecar = {
         "model": os.path.basename(args.out),
         "task": "licence-plate detection (single class) with 4 plate corners",
-        "input": {"name": "images", "shape": [1, 3, args.size, args.size], "dtype": "float32",
+        "input": {"name": "images", "shape": [1, 3, H, W], "dtype": "float32",
                   "channel_order": "BGR", "scale": "pixel / 255 (0..1), no mean subtraction",
-                  "letterbox": {"size": [args.size, args.size], "keep_aspect": True, "align": "center",
+                  "letterbox": {"size": [W, H], "keep_aspect": True, "align": "center",
                                 "pad_value": 114, "resize": "INTER_AREA when shrinking, INTER_LINEAR when enlarging",
-                                "scale_r": "min(S / width, S / height)",
-                                "offset": "pad_x = (S - round(width * r)) / 2, pad_y = (S - round(height * r)) / 2 (integer division)"}},
+                                "scale_r": "min(W / width, H / height)",
+                                "offset": "pad_x = (W - round(width * r)) / 2, pad_y = (H - round(height * r)) / 2 (integer division)"}},
         "output": {"name": "output", "shape": [1, N, NUM_OUT], "dtype": "float32",
                    "rows": f"{N} candidates: stride 8 cells, then 16, then 32; row-major (y, x) inside a level",
                    "columns": ["cx", "cy", "w", "h", "score", "x_tl", "y_tl", "x_tr", "y_tr", "x_br", "y_br", "x_bl", "y_bl"],

@@ -144,10 +144,10 @@ def decode_consts(h, w, device="cpu"):
 class ExportWrapper(nn.Module):
     """Fixed-size model for ONNX: decode constants baked in as initializers."""
 
-    def __init__(self, model: PlateDetector, size: int):
+    def __init__(self, model: PlateDetector, size: int, height: int | None = None):
         super().__init__()
         self.model = model
-        A, B = decode_consts(size, size)
+        A, B = decode_consts(height or size, size)
         self.register_buffer("A", A)
         self.register_buffer("B", B)
 
