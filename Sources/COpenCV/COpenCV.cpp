@@ -178,12 +178,15 @@ int copencv_letterbox_blob(const uint8_t *bgr, int width, int height, int stride
         int px = center ? (dst_w - nw) / 2 : 0, py = center ? (dst_h - nh) / 2 : 0;
         cv::Mat canvas(dst_h, dst_w, CV_8UC3, cv::Scalar(pad, pad, pad));
         cv::Mat roi = canvas(cv::Rect(px, py, nw, nh));
-        // INTER_AREA by a non-integer factor is slow (~5 ms for 1280x960 -> 512x384); halve with pyrDown first
-        // while the picture is at least twice the target, then area-resize the rest (~1.3 ms, same smoothing).
-        cv::Mat src = img, half;
-        while (src.cols >= 2 * nw && src.rows >= 2 * nh) {
-            cv::pyrDown(src, half);
-            src = half.clone();
+        // INTER_AREA by a non-integer factor is slow (~3 ms for 1280x720 -> 512x288); shrink by the largest
+        // integer factor first (OpenCV's fast box-filter path; the picture trimmed to a multiple of it, under a
+        // pixel per k at the right and bottom), then area-resize the rest (~1.8 ms, nearly the same pixels).
+        cv::Mat src = img, shrunk;
+        int k = std::min(width / nw, height / nh);
+        if (k >= 2) {
+            cv::Mat trimmed = img(cv::Rect(0, 0, width / k * k, height / k * k));
+            cv::resize(trimmed, shrunk, cv::Size(width / k, height / k), 0, 0, cv::INTER_AREA);
+            src = shrunk;
         }
         cv::resize(src, roi, cv::Size(nw, nh), 0, 0, r < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
         // HWC uint8 -> planar float, in one pass.
