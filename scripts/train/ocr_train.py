@@ -165,6 +165,13 @@ def save_ckpt(path, model, ema, opt, step, args, extra=None):
     os.replace(tmp, path)
 
 
+def _ignore_term(_):
+    # `pkill -f ocr_train.py` reaches the data workers too: they must leave SIGTERM to the main process, which
+    # checkpoints and exits (a killed worker would crash the loop before the checkpoint).
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=".train/ocr/run1")
@@ -240,7 +247,7 @@ def main():
     ds = SynthStream(seed=1 + step, pseudo_path=a.ro_pseudo or None, pseudo_frac=a.pseudo_frac, reuse=a.reuse,
                      start_step=step, batch=a.batch, easy_steps=a.easy_steps, easy_min=a.easy_min)
     dl = DataLoader(ds, batch_size=a.batch, num_workers=a.workers, collate_fn=collate, prefetch_factor=4 if a.workers else None,
-                    persistent_workers=bool(a.workers))
+                    persistent_workers=bool(a.workers), worker_init_fn=_ignore_term)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     t0 = time.time()
     last_ck = time.time()

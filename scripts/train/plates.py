@@ -532,7 +532,19 @@ def _us(rng):
     ch_h = H * rng.uniform(0.4, 0.52)
     yc = H * rng.uniform(0.5, 0.56)
     gap_kind = rng.choice(["space", "dash", "sticker", "crest", "round", None, "space", "shape", "shape", "shape"])
-    layout_line(rng, img, groups, gs, W * 0.06, W * 0.94, yc, ch_h, fg, ch_h * rng.uniform(0.03, 0.15),
+    # symbols beside the characters (wheelchair, cactus, star, state outline; stacked 'DP' / 'DV' letters):
+    # real US plates read as an extra leading / trailing character when these are never seen in training
+    left_mark, right_mark = rng.random() < 0.22, rng.random() < 0.12
+    x0 = W * (rng.uniform(0.16, 0.22) if left_mark else 0.06)
+    x1 = W * (rng.uniform(0.82, 0.87) if right_mark else 0.94)
+    if left_mark:
+        _us_mark(rng, img, W * rng.uniform(0.02, 0.04), yc - ch_h * 0.55, x0 - W * 0.05, ch_h * 1.1, fg)
+    if right_mark:
+        letters = rng.choice(["DP", "DV", "PH", "HP", "DIS", "VET", "FD", "TR"])
+        lh = ch_h * 1.0 / len(letters)
+        for i, c in enumerate(letters):
+            draw_text(img, c, x1 + W * 0.05, yc - ch_h / 2 + lh * (i + 0.5), lh * 0.95, fg, _small_font(rng), "mm")
+    layout_line(rng, img, groups, gs, x0, x1, yc, ch_h, fg, ch_h * rng.uniform(0.03, 0.15),
                 ch_h * rng.uniform(0.25, 0.7), gap_kind, condense=rng.uniform(0.75, 1.1), bold=rng.choice([0, 0, 1]))
     sf = _small_font(rng)
     tc = _col(rng, rng.choice([fg, (30, 30, 200), (120, 40, 10), (20, 20, 20)]), 20)
@@ -546,10 +558,47 @@ def _us(rng):
         for _ in range(rng.randint(1, 2)):
             sx = rng.choice([rng.uniform(0.02, 0.12), rng.uniform(0.78, 0.9)]) * W
             draw_sticker(rng, img, sx, H * rng.uniform(0.02, 0.07), W * rng.uniform(0.08, 0.14), H * rng.uniform(0.1, 0.16))
-    if rng.random() < 0.08:  # wheelchair / special symbol at left
-        draw_crest(rng, img, W * 0.03, H * 0.3, W * 0.1, H * 0.35, "rect")
     _screws(rng, img, 0.55)
     return img, text, "us"
+
+
+def _us_mark(rng, img, x, y, w, h, fg):
+    """A symbol left of a US plate's characters: wheelchair, cactus, star, state outline, emblem, logo."""
+    x, y, w, h = int(x), int(y), max(4, int(w)), max(4, int(h))
+    k = rng.randrange(6)
+    col = fg if rng.random() < 0.5 else tuple(rng.randint(0, 255) for _ in range(3))
+    t = max(1, int(w * rng.uniform(0.08, 0.16)))
+    if k == 0:  # wheelchair on a blue square
+        if rng.random() < 0.7:
+            cv2.rectangle(img, (x, y), (x + w, y + h), (160, 80, 20), -1)
+            col = (255, 255, 255)
+        cv2.circle(img, (x + w // 2, y + h // 6), max(1, w // 9), col, -1, cv2.LINE_AA)
+        cv2.line(img, (x + w // 2, y + h // 4), (x + w // 2, y + h // 2), col, t)
+        cv2.line(img, (x + w // 2, y + h // 2), (x + int(w * 0.8), y + int(h * 0.55)), col, t)
+        cv2.ellipse(img, (x + int(w * 0.45), y + int(h * 0.68)), (w // 3, h // 5), 0, 20, 300, col, t, cv2.LINE_AA)
+    elif k == 1:  # cactus
+        cx = x + w // 2
+        cv2.line(img, (cx, y + h // 8), (cx, y + h), col, max(2, w // 5))
+        cv2.line(img, (cx, y + h // 2), (x + w // 6, y + h // 2), col, t)
+        cv2.line(img, (x + w // 6, y + h // 2), (x + w // 6, y + h // 4), col, t)
+        cv2.line(img, (cx, y + int(h * 0.6)), (x + 5 * w // 6, y + int(h * 0.6)), col, t)
+        cv2.line(img, (x + 5 * w // 6, y + int(h * 0.6)), (x + 5 * w // 6, y + h // 3), col, t)
+    elif k == 2:  # star
+        cx, cy, r = x + w / 2, y + h / 2, min(w, h) / 2
+        a = np.arange(10) * np.pi / 5 - np.pi / 2
+        rr = np.where(np.arange(10) % 2 == 0, r, r * 0.4)
+        pts = np.stack([cx + rr * np.cos(a), cy + rr * np.sin(a)], 1).astype(np.int32)
+        cv2.fillPoly(img, [pts], col, cv2.LINE_AA)
+    elif k == 3:  # state outline
+        n = rng.randint(5, 9)
+        pts = np.array([[x + rng.uniform(0, 1) * w, y + rng.uniform(0, 1) * h] for _ in range(n)], np.float32)
+        hull = cv2.convexHull(pts).astype(np.int32)
+        cv2.fillPoly(img, [hull], col, cv2.LINE_AA)
+    elif k == 4:
+        draw_crest(rng, img, x, y + h // 6, w, int(h * 0.7))
+    else:  # small logo text stacked
+        draw_text(img, rng.choice(["USA", "ARMY", "VET", "EST", "1889", "UNIV"]), x + w / 2, y + h / 2, min(h * 0.3, w * 0.4),
+                  col, _small_font(rng), "mm")
 
 
 def _eu(rng):
