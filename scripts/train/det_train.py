@@ -141,7 +141,9 @@ class CachePool:
             self.jpg = self.jpg[-self.max:]; self.tgt = self.tgt[-self.max:]
         return len(new)
 
-    def batch(self, n):
+    def batch(self, n, height=None):
+        """n samples; with `height` each is cut to that many rows (a wide picture, as 16:9 frames reach the
+        runtime's 512x288 input: no letterbox bands), inside the picture's content where it has bands."""
         import cv2
         imgs, tg = [], []
         N = len(self.jpg)
@@ -158,6 +160,18 @@ class CachePool:
                 c = t[:, 5:].reshape(-1, 4, 2).copy()
                 c[:, :, 0] = W - c[:, :, 0]
                 t[:, 5:] = c[:, [1, 0, 3, 2]].reshape(-1, 8)
+            if height is not None and height < img.shape[0]:
+                pad = (np.abs(img.astype(np.int16) - 114) <= 2).all(axis=(1, 2))
+                rows = np.flatnonzero(~pad)
+                top, bottom = (int(rows[0]), int(rows[-1]) + 1) if len(rows) else (0, img.shape[0])
+                lo, hi = (top, bottom - height) if bottom - top >= height else (max(0, bottom - height), min(top, img.shape[0] - height))
+                y0 = self.rng.randint(min(lo, hi), max(lo, hi))
+                img = img[y0:y0 + height]
+                t = t.copy()
+                t[:, [1, 3]] -= y0
+                t[:, 6::2] -= y0
+                cy = (t[:, 1] + t[:, 3]) / 2
+                t = t[(cy >= 0) & (cy < height)]
             imgs.append(torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))))
             tg.append(torch.from_numpy(t))
         return torch.stack(imgs), tg
@@ -192,6 +206,7 @@ def main():
     ap.add_argument("--width", default="12,24,40,80,128")
     ap.add_argument("--depth", default="0,2,2,2")
     ap.add_argument("--neck", type=int, default=32)
+    ap.add_argument("--wide", type=float, default=0.4, help="share of batches cut to 16:9 (no letterbox bands)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -228,8 +243,8 @@ def main():
         print(f"resumed from {resume} at step {step}", flush=True)
     pool = CachePool(args.cache, args.size, seed=args.seed + step)
     print(f"cache: {len(pool.jpg)} samples", flush=True)
-    A, B = decode_consts(args.size, args.size)
-    gx, gy, gs = grid_info(args.size, args.size)
+    wide_h = args.size * 9 // 16 // 32 * 32   # 352 -> 192: a 16:9 frame's share of a square input
+    consts = {h: (*decode_consts(h, args.size), *grid_info(h, args.size)) for h in (args.size, wide_h)}
     model.train()
     t0 = time.time(); tck = time.time(); tlog = time.time()
     agg = {}
@@ -249,7 +264,9 @@ def main():
                     f.write(f"{consumed_total}\n")
             except OSError:
                 pass
-        imgs, targets = pool.batch(args.batch)
+        h = wide_h if random.random() < args.wide else args.size
+        A, B, gx, gy, gs = consts[h]
+        imgs, targets = pool.batch(args.batch, height=h if h != args.size else None)
         # schedule progress: the larger of steps done and wall time used; resumes continue from the stored p
         p = max(p0 + (1 - p0) * (time.time() - t0) / (args.minutes * 60), step / args.steps)
         p = min(1.0, p)
