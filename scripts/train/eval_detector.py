@@ -26,14 +26,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATASETS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "datasets"))
 
 
-def letterbox_blob(img, size, pad=114):
-    """Exactly the runtime's copencv_letterbox_blob: centred, INTER_AREA when shrinking, BGR, /255."""
+def letterbox_blob(img, size, pad=114, height=None):
+    """The runtime's copencv_letterbox_blob: centred on a size x (height or size) canvas, INTER_AREA when shrinking
+    (after an integer box-filter shrink, as the runtime does), BGR, /255."""
+    H = height or size
     h, w = img.shape[:2]
-    r = min(size / w, size / h)
+    r = min(size / w, H / h)
     nw, nh = max(1, int(round(w * r))), max(1, int(round(h * r)))
-    px, py = (size - nw) // 2, (size - nh) // 2
-    canvas = np.full((size, size, 3), pad, np.uint8)
-    canvas[py:py + nh, px:px + nw] = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR)
+    px, py = (size - nw) // 2, (H - nh) // 2
+    canvas = np.full((H, size, 3), pad, np.uint8)
+    k = min(w // nw, h // nh)
+    src = cv2.resize(img[:h // k * k, :w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA) if k >= 2 else img
+    canvas[py:py + nh, px:px + nw] = cv2.resize(src, (nw, nh), interpolation=cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR)
     blob = canvas.transpose(2, 0, 1)[None].astype(np.float32) * (1.0 / 255.0)
     return blob, r, px, py
 
@@ -43,7 +47,9 @@ class Detector:
         self.net = cv2.dnn.readNetFromONNX(path)
         side = os.path.splitext(path)[0] + ".json"
         meta = json.load(open(side)) if os.path.exists(side) else {}
-        self.size = size or (meta.get("input", {}).get("shape", [1, 3, 448, 448])[2])
+        shape = meta.get("input", {}).get("shape", [1, 3, 448, 448])
+        self.size = size or shape[3]
+        self.height = None if size else shape[2]   # WxH exports (plate-detector-512x288) from their sidecar
         self.score, self.nms = score, nms
         self.min_aspect = meta.get("postprocess", {}).get("min_aspect", 0.0)
 
@@ -53,7 +59,7 @@ class Detector:
 
     def __call__(self, img):
         """-> list of (x1, y1, x2, y2, score, corners[4, 2]) in image pixels, and forward ms."""
-        blob, r, px, py = letterbox_blob(img, self.size)
+        blob, r, px, py = letterbox_blob(img, self.size, height=self.height)
         t = time.perf_counter()
         out = self.forward(blob)[0]
         fwd = (time.perf_counter() - t) * 1000
@@ -85,9 +91,14 @@ def matches(det, gt):
     return iou(det, gt) >= 0.3 or (det[0] <= cx <= det[2] and det[1] <= cy <= det[3])
 
 
+ONLY_SIZE = None  # (width, height): only pictures of this size (--only-size)
+
+
 def evaluate(det, name, limit=None, dump=None, thresholds=None):
     root = os.path.join(DATASETS, name)
     rows = [json.loads(l) for l in open(os.path.join(root, "labels.jsonl"))][:limit]
+    if ONLY_SIZE:
+        rows = [r for r in rows if (r.get("width"), r.get("height")) == ONLY_SIZE]
     n_gt = found = fp = 0
     ms, fwd_ms = [], []
     sweep = {t: [0, 0] for t in (thresholds or [])}
@@ -146,9 +157,13 @@ def main():
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--bench", type=int, default=0, help="also time N runs on one 1280x720 frame (min and median)")
     ap.add_argument("--verify", default=None, help="NPZ with x, y from det_export.py")
+    ap.add_argument("--only-size", default=None, help="WxH: only pictures of this size, e.g. 1280x720")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args()
     cv2.setNumThreads(args.threads)
+    global ONLY_SIZE
+    if args.only_size:
+        ONLY_SIZE = tuple(int(v) for v in args.only_size.split("x"))
     if args.verify:
         net = cv2.dnn.readNetFromONNX(args.model)
         z = np.load(args.verify)
