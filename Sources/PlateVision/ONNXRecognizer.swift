@@ -65,24 +65,23 @@ public struct RecognizerConfiguration: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else { throw ModelError.missing(path) }
             return data
         }
-        let d = (modelsDirectory as NSString).appendingPathComponent("detector/plate-detector")
+        let folder = (modelsDirectory as NSString).appendingPathComponent("detector")
+        func detector(_ name: String) throws -> (path: String, configuration: DetectorModelConfiguration) {
+            let base = (folder as NSString).appendingPathComponent(name)
+            return (base + ".onnx", try DetectorModelConfiguration.fromSidecar(load(base + ".json"), path: base + ".json"))
+        }
         let r = (modelsDirectory as NSString).appendingPathComponent("ocr/plate-reader")
         var configuration = RecognizerConfiguration(
-            detector: (d + ".onnx", try DetectorModelConfiguration.fromSidecar(load(d + ".json"), path: d + ".json")),
+            detector: try detector("plate-detector"),
             reader: (r + ".onnx", try ReaderModelConfiguration.fromSidecar(load(r + ".json"), path: r + ".json")),
             workers: workers)
-        let f = (modelsDirectory as NSString).appendingPathComponent("detector/plate-refiner")
-        if FileManager.default.fileExists(atPath: f + ".onnx") {
-            configuration.refiner = (f + ".onnx", try DetectorModelConfiguration.fromSidecar(load(f + ".json"), path: f + ".json"))
+        if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("plate-refiner.onnx")) {
+            configuration.refiner = try detector("plate-refiner")
         }
-        let folder = (modelsDirectory as NSString).appendingPathComponent("detector")
         let shaped = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
             $0.hasPrefix("plate-detector-") && $0.hasSuffix(".onnx") && $0.dropFirst(15).dropLast(5).split(separator: "x").count == 2
         }.sorted()
-        for name in shaped {
-            let base = (folder as NSString).appendingPathComponent(String(name.dropLast(5)))
-            configuration.shapedDetectors.append((base + ".onnx", try DetectorModelConfiguration.fromSidecar(load(base + ".json"), path: base + ".json")))
-        }
+        configuration.shapedDetectors = try shaped.map { try detector(String($0.dropLast(5))) }
         return configuration
     }
 }
@@ -127,10 +126,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if let r = configuration.refiner {
                 refiner = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
             }
-            var shaped: [ONNXPlateDetector] = []
-            for s in configuration.shapedDetectors {
-                shaped.append(try ONNXPlateDetector(path: s.path, configuration: s.configuration))
-            }
+            let shaped = try configuration.shapedDetectors.map { s throws(ModelError) in try ONNXPlateDetector(path: s.path, configuration: s.configuration) }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
                 reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
@@ -175,10 +171,11 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 let twoPass = configuration.refineDetections && options.mode != .fast
                 let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
                 let first = Self.firstPass(for: image, worker: worker)
-                firstPassScale = min(Double(first.configuration.inputWidth) / Double(image.width),
-                                     Double(first.configuration.inputHeight) / Double(image.height))
+                firstPassScale = Self.letterboxScale(width: image.width, height: image.height,
+                                                     input: (first.configuration.inputWidth, first.configuration.inputHeight))
                 let found = try first.detect(in: image, threshold: proposals)
-                let faint = found.filter { $0.score < threshold && Self.isRefinable($0.box, in: image) }
+                let aspect = Self.secondLookAspect(worker)
+                let faint = found.filter { $0.score < threshold && Self.refineWindow($0.box, in: image, aspect: aspect) != nil }
                     .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
                 detections = found.filter { $0.score >= threshold } + faint
                 floor = threshold
@@ -231,20 +228,27 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// Which of `inputs` (the main detector's first) the first pass on a `width` x `height` picture uses.
     public static func firstPassInput(width: Int, height: Int, inputs: [(width: Int, height: Int)]) -> Int {
-        func scale(_ i: (width: Int, height: Int)) -> Double {
-            min(Double(i.width) / Double(width), Double(i.height) / Double(height))
-        }
+        func scale(_ i: (width: Int, height: Int)) -> Double { letterboxScale(width: width, height: height, input: i) }
         guard let main = inputs.first else { return 0 }
         let needed = 0.95 * min(1, scale(main))
         return inputs.indices.filter { scale(inputs[$0]) >= needed }
             .min { inputs[$0].width * inputs[$0].height < inputs[$1].width * inputs[$1].height } ?? 0
     }
 
-    /// The detection again, from the detector run on a window around it at full resolution (when the window
-    /// is clearly smaller than the picture); the first pass's own detection when the second finds no match.
+    /// The scale at which a letterboxed input of size `input` holds a `width` x `height` picture.
+    static func letterboxScale(width: Int, height: Int, input: (width: Int, height: Int)) -> Double {
+        min(Double(input.width) / Double(width), Double(input.height) / Double(height))
+    }
+
+    /// The second look's window shape: its model's input height over width.
+    private static func secondLookAspect(_ worker: Worker) -> Double {
+        let second = worker.refiner ?? worker.detector
+        return Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
+    }
+
     /// The window the second look at `box` uses, or nil when it would cover half the picture or more.
     /// `aspect`: the window's height over its width (the second-look model's input shape).
-    static func refineWindow(_ box: BoundingBox, in image: Image, aspect: Double = 1) -> (x0: Int, y0: Int, w: Int, h: Int)? {
+    static func refineWindow(_ box: BoundingBox, in image: Image, aspect: Double) -> (x0: Int, y0: Int, w: Int, h: Int)? {
         let side = max(box.width * 2, box.height * 4, 64), tall = side * aspect
         let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - tall / 2).rounded(.down)))
         let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + tall / 2).rounded(.up)))
@@ -253,8 +257,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         return (x0, y0, w, h)
     }
 
-    static func isRefinable(_ box: BoundingBox, in image: Image) -> Bool { refineWindow(box, in: image) != nil }
-
+    /// The detection again, from the detector run on a window around it at full resolution (when the window
+    /// is clearly smaller than the picture); the first pass's own detection when the second finds no match.
     /// A detection below `floor` (a faint proposal) is kept only when the second look finds it with at least
     /// `confirmAt`, and then carries the second look's score.
     private func refine(_ detection: PlateDetection, in image: Image, worker: Worker, floor: Double,
@@ -264,8 +268,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         // A plate the first pass saw large is placed well enough already.
         if !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth { return detection }
         let second = worker.refiner ?? worker.detector
-        let aspect = Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
-        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image, aspect: aspect) else { return proposal ? nil : detection }
+        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image, aspect: Self.secondLookAspect(worker)) else { return proposal ? nil : detection }
         let window = Image(width: w, height: h, format: .bgr24)
         for y in 0..<h {
             memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)

@@ -128,9 +128,13 @@ def main():
         misses = []
         for crops, text, img in items:
             crop = crops[0]
+            t0 = time.perf_counter()
+            pr = reader(crop)
+            tot_t += time.perf_counter() - t0
+            tot_n += 1
             votes = []
-            for c in crops:
-                pv = reader(c)
+            for i, c in enumerate(crops):
+                pv = pr.copy() if i == 0 else reader(c)
                 pv[:, 1 + len(D.plates.LATIN):] = 0
                 s_, conf_ = decode(pv)
                 votes.append((s_, float(np.exp(np.mean(np.log(np.maximum(conf_, 1e-6))))) if conf_ else 0.0))
@@ -139,10 +143,6 @@ def main():
                 k, b_ = tally.get(s_, (0, 0.0))
                 tally[s_] = (k + 1, max(b_, sc))
             exv += max(tally, key=lambda t: tally[t]) == text
-            t0 = time.perf_counter()
-            pr = reader(crop)
-            tot_t += time.perf_counter() - t0
-            tot_n += 1
             pred, conf = decode(pr)
             ex += pred == text
             exf += fold(pred) == fold(text)
