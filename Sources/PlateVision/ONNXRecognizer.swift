@@ -24,9 +24,14 @@ public struct RecognizerConfiguration: Sendable {
     /// With the second look, the first pass proposes boxes down to this fraction of its score floor; those
     /// below the floor count only when the second look confirms them.
     public var proposalFactor: Double = 0.5
-    /// Plates at least this wide (pixels of the first pass's input) get no second look unless they are faint
-    /// proposals: the first pass's box of a plate that size is as good as the second's.
+    /// Plates at least this wide (pixels of the first pass's input) get the close look rather than the second
+    /// look, unless they are faint proposals: the first pass has found them, and only their box may be off.
     public var secondLookBelowWidth: Double = 60
+    /// The close look at plates the first pass saw large: the second-look model on a window this many
+    /// times the plate's size (the larger of its width and twice its height), which places the box on the plate
+    /// itself when the first pass took in a licence-plate recess, a chrome frame or a dealer's surround (on the
+    /// US dev set a fifth of the first-pass boxes overlapped the plate by less than half). nil: no close look.
+    public var closeLookWindow: Double? = 1.3
     /// The second look's score a faint proposal needs.
     public var confirmationScore: Double = 0.75
     /// Faint proposals looked at per image, strongest first (each costs a second look).
@@ -246,15 +251,26 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         return Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
     }
 
-    /// The window the second look at `box` uses, or nil when it would cover half the picture or more.
-    /// `aspect`: the window's height over its width (the second-look model's input shape).
+    /// The window the second look at `box` uses (two plate widths, at least four heights), or nil when it would
+    /// cover half the picture or more. `aspect`: the window's height over its width (the second-look model's input).
     static func refineWindow(_ box: BoundingBox, in image: Image, aspect: Double) -> (x0: Int, y0: Int, w: Int, h: Int)? {
-        let side = max(box.width * 2, box.height * 4, 64), tall = side * aspect
+        guard let w = window(around: box, side: max(box.width * 2, box.height * 4, 64), aspect: aspect, in: image),
+              Double(w.w * w.h) < 0.5 * Double(image.width * image.height) else { return nil }
+        return w
+    }
+
+    /// The close look's window at `box`: `factor` times the larger of its width and twice its height.
+    public static func closeWindow(_ box: BoundingBox, in image: Image, aspect: Double, factor: Double) -> (x0: Int, y0: Int, w: Int, h: Int)? {
+        window(around: box, side: max(box.width, box.height * 2, 32) * factor, aspect: aspect, in: image)
+    }
+
+    /// A `side` x `side * aspect` window centred on `box`, clipped to the picture; nil when under 16 px.
+    private static func window(around box: BoundingBox, side: Double, aspect: Double, in image: Image) -> (x0: Int, y0: Int, w: Int, h: Int)? {
+        let tall = side * aspect
         let x0 = max(0, Int((box.center.x - side / 2).rounded(.down))), y0 = max(0, Int((box.center.y - tall / 2).rounded(.down)))
         let x1 = min(image.width, Int((box.center.x + side / 2).rounded(.up))), y1 = min(image.height, Int((box.center.y + tall / 2).rounded(.up)))
-        let w = x1 - x0, h = y1 - y0
-        guard w >= 16, h >= 16, Double(w * h) < 0.5 * Double(image.width * image.height) else { return nil }
-        return (x0, y0, w, h)
+        guard x1 - x0 >= 16, y1 - y0 >= 16 else { return nil }
+        return (x0, y0, x1 - x0, y1 - y0)
     }
 
     /// The detection again, from the detector run on a window around it at full resolution (when the window
@@ -265,10 +281,17 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                         confirmAt: Double, firstPassScale: Double) throws -> PlateDetection? {
         let box = detection.box
         let proposal = detection.score < floor
-        // A plate the first pass saw large is placed well enough already.
-        if !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth { return detection }
         let second = worker.refiner ?? worker.detector
-        guard let (x0, y0, w, h) = Self.refineWindow(box, in: image, aspect: Self.secondLookAspect(worker)) else { return proposal ? nil : detection }
+        let aspect = Self.secondLookAspect(worker)
+        let area: (x0: Int, y0: Int, w: Int, h: Int)?
+        if !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth {
+            // A plate the first pass saw large is found; the close look only places it better.
+            guard let factor = configuration.closeLookWindow else { return detection }
+            area = Self.closeWindow(box, in: image, aspect: aspect, factor: factor)
+        } else {
+            area = Self.refineWindow(box, in: image, aspect: aspect)
+        }
+        guard let (x0, y0, w, h) = area else { return proposal ? nil : detection }
         let window = Image(width: w, height: h, format: .bgr24)
         for y in 0..<h {
             memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)

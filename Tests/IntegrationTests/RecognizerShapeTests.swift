@@ -46,6 +46,48 @@ private typealias H = DecodeHarness
         #expect(a.box.iou(b.box) > 0.8)
     }
 
+    @Test func theCloseLookPutsTheBoxOnThePlateNotOnItsRecess() throws {
+        // A rendered US plate in a dark recess with a chrome rim and lamps at its ends, as on many trunk lids:
+        // the first pass takes in part of the recess.
+        let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))
+        let frame = Image(width: 1280, height: 720, format: .bgr24)
+        memset(frame.buffer.bytes, 96, frame.buffer.count)
+        let (w, h, x0, y0) = (crop.width, crop.height, 600, 400)
+        func fill(_ x: Int, _ y: Int, _ x1: Int, _ y1: Int, _ bgr: (UInt8, UInt8, UInt8)) {
+            for yy in y..<y1 { for xx in x..<x1 {
+                let o = yy * frame.stride + xx * 3
+                frame.buffer.bytes.storeBytes(of: bgr.0, toByteOffset: o, as: UInt8.self)
+                frame.buffer.bytes.storeBytes(of: bgr.1, toByteOffset: o + 1, as: UInt8.self)
+                frame.buffer.bytes.storeBytes(of: bgr.2, toByteOffset: o + 2, as: UInt8.self)
+            } }
+        }
+        fill(x0 - w * 6 / 10, y0 - h / 4, x0 + w + w * 6 / 10, y0 + h + h / 4, (180, 180, 185))
+        fill(x0 - w * 55 / 100, y0 - h / 5, x0 + w + w * 55 / 100, y0 + h + h / 5, (35, 35, 35))
+        for lx in [x0 - w / 2, x0 + w + w * 3 / 10] { fill(lx, y0 + h / 10, lx + w / 5, y0 + h * 9 / 10, (220, 220, 220)) }
+        for y in 0..<h { memcpy(frame.buffer.bytes + (y0 + y) * frame.stride + x0 * 3, crop.buffer.bytes + y * crop.stride, w * 3) }
+        let truth = BoundingBox(xmin: Double(x0), ymin: Double(y0), xmax: Double(x0 + w), ymax: Double(y0 + h))
+
+        var configuration = try RecognizerConfiguration.bundled(in: Self.models, workers: 1)
+        let close = try #require(try ONNXRecognizer(configuration: configuration).recognize(frame, options: RecognitionOptions()).plates.first)
+        configuration.closeLookWindow = nil
+        let first = try #require(try ONNXRecognizer(configuration: configuration).recognize(frame, options: RecognitionOptions()).plates.first)
+        #expect(close.box.iou(truth) > first.box.iou(truth), "close \(close.box) first pass \(first.box)")
+        #expect(close.box.iou(truth) > 0.85, "\(close.box)")
+        #expect(close.text == first.text)
+    }
+
+    @Test func theCloseLookWindowIsCentredOnThePlateAndClipped() throws {
+        let frame = Image(width: 640, height: 480, format: .bgr24)
+        let box = BoundingBox(xmin: 100, ymin: 200, xmax: 300, ymax: 260)   // 200 x 60: width rules
+        let a = try #require(ONNXRecognizer.closeWindow(box, in: frame, aspect: 1, factor: 1.3))
+        #expect(a.w == 260 && a.h == 260)
+        #expect(a.x0 == 70 && a.y0 == 100)
+        let tall = BoundingBox(xmin: 0, ymin: 400, xmax: 100, ymax: 470)  // 100 x 70: twice the height rules; clipped
+        let b = try #require(ONNXRecognizer.closeWindow(tall, in: frame, aspect: 1, factor: 1.3))
+        #expect(b.x0 == 0 && b.y0 + b.h == 480)
+        #expect(b.w == 141 && b.h == 480 - 344)
+    }
+
     func read(_ text: String, _ score: Double) -> PlateRead {
         PlateRead(text: text, score: score, candidates: [PlateCandidate(text: text, score: score)],
                   detectionScore: 0.9, box: BoundingBox(xmin: 0, ymin: 0, xmax: 10, ymax: 5))
