@@ -173,7 +173,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 // With the second look, the first pass may propose fainter boxes (small, far plates score low at
                 // 512 px): each below the model's floor must be confirmed by the second look, where the plate is
                 // ~100 px wide and the score is trustworthy.
-                // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second look.
+                // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second or close look.
                 let twoPass = configuration.refineDetections && options.mode != .fast
                 let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
                 let first = Self.firstPass(for: image, worker: worker)
