@@ -143,7 +143,7 @@ private typealias H = DecodeHarness
                             "-frames:v", "12", "-c:v", "mjpeg", "-q:v", "2", "-f", "mjpeg", fifo.path]
         writer.standardOutput = FileHandle.nullDevice
         writer.standardError = FileHandle.nullDevice
-        try writer.run()
+        try H.launch(writer)
         defer {
             if writer.isRunning { kill(writer.processIdentifier, SIGKILL) }
             writer.waitUntilExit()

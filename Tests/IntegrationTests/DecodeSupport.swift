@@ -9,6 +9,16 @@ import PlateDecode
 /// Helpers for the decode and CLI integration tests, in one namespace so they cannot clash with
 /// other suites of this test target.
 enum DecodeHarness {
+    /// Starts `process`, one at a time across the whole test run. Why: Foundation's Process on Linux learns that a
+    /// child exited when a socket the child inherited closes, and that socketpair is not close-on-exec; a child
+    /// spawned by another thread in the same instant inherits it as well, and the first child's exit then goes
+    /// unseen until the second exits (swift-corelibs-foundation #4795). waitUntilExit hung for good in a CI run
+    /// where parallel tests started an RTSP server and the CLI together, with the dead children left as zombies.
+    static func launch(_ process: Process) throws {
+        try spawnLock.withLock { try process.run() }
+    }
+    private static let spawnLock = NSLock()
+
     /// The repository root (tests run from a fresh clone in CI; scripts live under it).
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -90,7 +100,7 @@ enum DecodeHarness {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        try launch(process)
         let deadline = Date(timeIntervalSinceNow: timeout)
         var timedOut = false
         while process.isRunning {
@@ -350,7 +360,7 @@ enum DecodeHarness {
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = try FileHandle(forWritingTo: output)
-            try process.run()
+            try DecodeHarness.launch(process)
             // Generous: a loaded 2-core machine can take seconds to import GStreamer.
             let deadline = Date(timeIntervalSinceNow: 120)
             while true {

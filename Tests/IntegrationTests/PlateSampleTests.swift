@@ -67,7 +67,7 @@ private typealias H = DecodeHarness
                             dir.appendingPathComponent("u.db").path, "--workers", "1"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
-        try server.run()
+        try H.launch(server)
         defer { if server.isRunning { server.terminate() }; server.waitUntilExit() }
         // A camera picture, not a crop: the plate on a grey 1280x720 frame (NHN's API detects plates itself).
         let crop = try ImageCodec.decode(Data(contentsOf: Self.directory.appendingPathComponent(label.image)))

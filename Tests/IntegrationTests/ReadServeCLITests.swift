@@ -99,7 +99,7 @@ private typealias H = DecodeHarness
         process.arguments = ["serve", "--port", String(port), "--models", Self.models, "--database", db, "--workers", "1"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try H.launch(process)
         defer { if process.isRunning { process.terminate() }; process.waitUntilExit() }
         let image = dir.appendingPathComponent("car.jpg")
         try Self.plateLikeJPEG().write(to: image)
@@ -128,7 +128,7 @@ private typealias H = DecodeHarness
         again.arguments = ["serve", "--port", String(port), "--models", Self.models, "--database", db, "--workers", "1"]
         again.standardOutput = FileHandle.nullDevice
         again.standardError = FileHandle.nullDevice
-        try again.run()
+        try H.launch(again)
         defer { if again.isRunning { again.terminate() }; again.waitUntilExit() }
         var calls: Int?
         for _ in 0..<120 {

@@ -67,7 +67,7 @@ private typealias H = DecodeHarness
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        try H.launch(process)
         return process
     }
 

@@ -22,7 +22,7 @@ private typealias H = DecodeHarness
                              "--database", database, "--workers", "1"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try H.launch(process)
         return process
     }
 
