@@ -74,6 +74,18 @@ public struct Image: Sendable {
                   buffer: PixelBuffer(count: stride * height))
     }
 
+    /// A packed copy of the `width` x `height` rectangle whose top-left pixel is (x, y); it must lie inside the image.
+    public func copy(x: Int, y: Int, width w: Int, height h: Int) -> Image {
+        precondition(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= width && y + h <= height, "rectangle outside the image")
+        let out = Image(width: w, height: h, format: format)
+        let rowBytes = w * format.bytesPerPixel
+        for row in 0..<h {
+            out.buffer.bytes.advanced(by: row * out.stride)
+                .copyMemory(from: buffer.bytes.advanced(by: (y + row) * stride + x * format.bytesPerPixel), byteCount: rowBytes)
+        }
+        return out
+    }
+
     /// The bytes of pixel (x, y): `format.bytesPerPixel` values, in the format's channel order.
     public func pixel(x: Int, y: Int) -> [UInt8] {
         precondition(x >= 0 && x < width && y >= 0 && y < height, "pixel outside the image")

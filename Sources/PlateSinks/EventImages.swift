@@ -79,12 +79,6 @@ extension Image {
         let x1 = min(width, Int((box.xmax + padX).rounded(.up)))
         let y1 = min(height, Int((box.ymax + padY).rounded(.up)))
         guard x1 > x0, y1 > y0 else { return nil }
-        let crop = Image(width: x1 - x0, height: y1 - y0, format: format)
-        let rowBytes = crop.width * format.bytesPerPixel
-        for row in 0..<crop.height {
-            let source = buffer.bytes.advanced(by: (y0 + row) * stride + x0 * format.bytesPerPixel)
-            crop.buffer.bytes.advanced(by: row * crop.stride).copyMemory(from: source, byteCount: rowBytes)
-        }
-        return crop
+        return copy(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
     }
 }

@@ -162,6 +162,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             let t0 = DispatchTime.now()
             var detections: [PlateDetection]
             var confirmationThreshold = 0.0, floor = 0.0, firstPassScale = 1.0
+            // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second or close look.
+            let twoPass = !options.cropped && configuration.refineDetections && options.mode != .fast
             if options.cropped {
                 detections = [PlateDetection(box: BoundingBox(xmin: 0, ymin: 0, xmax: Double(image.width), ymax: Double(image.height)), score: 1)]
             } else {
@@ -173,8 +175,6 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 // With the second look, the first pass may propose fainter boxes (small, far plates score low at
                 // 512 px): each below the model's floor must be confirmed by the second look, where the plate is
                 // ~100 px wide and the score is trustworthy.
-                // `mode: fast` is Plate Recognizer's "one detection pass": no proposals, no second or close look.
-                let twoPass = configuration.refineDetections && options.mode != .fast
                 let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
                 let first = Self.firstPass(for: image, worker: worker)
                 firstPassScale = Self.letterboxScale(width: image.width, height: image.height,
@@ -187,7 +187,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 floor = threshold
                 confirmationThreshold = max(threshold, configuration.confirmationScore)
             }
-            if !options.cropped && configuration.refineDetections && options.mode != .fast {
+            if twoPass {
                 detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold,
                                                                    firstPassScale: firstPassScale) }
             }
@@ -293,10 +293,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             area = Self.refineWindow(box, in: image, aspect: aspect)
         }
         guard let (x0, y0, w, h) = area else { return proposal ? nil : detection }
-        let window = Image(width: w, height: h, format: .bgr24)
-        for y in 0..<h {
-            memcpy(window.buffer.bytes + y * window.stride, image.buffer.bytes + (y0 + y) * image.stride + x0 * 3, w * 3)
-        }
+        let window = image.copy(x: x0, y: y0, width: w, height: h)
         let dx = Double(x0), dy = Double(y0)
         let found = try second.detect(in: window, threshold: 0.3).map { d -> PlateDetection in
             var moved = d
