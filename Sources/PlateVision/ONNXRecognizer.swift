@@ -202,7 +202,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 for m in margins {
                     let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners,
                                                       marginX: m.x, marginY: m.y)
-                    if let read = try read(crop, detection: detection, worker: worker, options: options) { reads.append(read) }
+                    if let read = try read(crop, marginY: m.y, detection: detection, worker: worker, options: options) { reads.append(read) }
                     // Once a text has a majority of the crops' votes the rest cannot change the outcome.
                     if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
                 }
@@ -349,7 +349,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         }
     }
 
-    private func read(_ crop: Image, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+    private func read(_ crop: Image, marginY: Double, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
         // Hints narrow the alphabet: a US plate has no Hangul, whatever a sticker looks like.
         let hinted = options.regions.flatMap(RegionTemplates.expand)
         // Hints also say how long a plate is: when the greedy reading has a length no hinted format has, the
@@ -362,7 +362,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
         let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }
         let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict,
-                                                    characters: characters, otherReadings: others)
+                                                    characters: characters, otherReadings: others,
+                                                    topBlueBand: PlateColor.hasTopBlueBand(crop, marginY: marginY))
         guard case .accepted = verdict, let r = resolution else { return nil }
         // Per-character confidences of the chosen text: each character's probability at its position.
         let chosen = Array(r.best.text)

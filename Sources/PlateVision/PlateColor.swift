@@ -55,3 +55,30 @@ public enum PlateColor {
         return (hue, saturation, maxv)
     }
 }
+
+extension PlateColor {
+    /// Whether the plate in a reader crop (the plate warped to the reader's input, grown by `marginY` of its
+    /// height above and below) has a blue band across its top and a plate of another colour below it: the
+    /// Mercosul plates of Brazil (and its neighbours). A whole blue plate (China, a blue car around a loose crop)
+    /// has blue in the middle too and does not count; the EU's band is at the left, outside the sampled columns.
+    public static func hasTopBlueBand(_ crop: Image, marginY: Double) -> Bool {
+        precondition(crop.format == .bgr24, "colour estimation takes BGR24")
+        let p = crop.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+        // `t` is a fraction of the plate's height; the crop holds the plate between marginY and 1 + marginY.
+        func blueShare(_ t0: Double, _ t1: Double) -> Double {
+            func row(_ t: Double) -> Int { min(crop.height - 1, max(0, Int(Double(crop.height) * (marginY + t) / (1 + 2 * marginY)))) }
+            let y0 = row(t0), y1 = max(row(t1), y0 + 1)
+            let x0 = crop.width * 15 / 100, x1 = crop.width * 85 / 100
+            var blue = 0, total = 0
+            for y in y0..<y1 {
+                for x in Swift.stride(from: x0, to: x1, by: 2) {
+                    let o = y * crop.stride + 3 * x
+                    if classify(b: p[o], g: p[o + 1], r: p[o + 2]) == 0 { blue += 1 }
+                    total += 1
+                }
+            }
+            return total == 0 ? 0 : Double(blue) / Double(total)
+        }
+        return blueShare(0.03, 0.2) >= 0.3 && blueShare(0.45, 0.75) < 0.3
+    }
+}

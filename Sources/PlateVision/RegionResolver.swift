@@ -36,7 +36,7 @@ public struct RegionResolver: Sendable {
     /// whose template spellings compete too.
     public func resolve(_ candidates: [PlateCandidate], hints: [String], strict: Bool,
                         characters: [CharacterAlternatives] = [],
-                        otherReadings: [[CharacterAlternatives]] = []) -> (Resolution?, PlateVerdict) {
+                        otherReadings: [[CharacterAlternatives]] = [], topBlueBand: Bool? = nil) -> (Resolution?, PlateVerdict) {
         guard let top = candidates.first else { return (nil, .rejected(reason: .tooShort)) }
         let hinted = hints.flatMap(RegionTemplates.expand)
         let pool = hinted.isEmpty ? RegionTemplates.codes : hinted
@@ -71,7 +71,8 @@ public struct RegionResolver: Sendable {
         var chosen = 0
         var bestPosterior = -Double.infinity
         for i in candidates.indices where candidates[i].score >= top.score * margin || i == 0 {
-            let posterior = log(max(candidates[i].score, 1e-30)) + priorWeight * log(Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count))
+            let prior = Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count, topBlueBand: topBlueBand)
+            let posterior = log(max(candidates[i].score, 1e-30)) + priorWeight * log(prior)
             if posterior > bestPosterior { bestPosterior = posterior; chosen = i }
         }
         let best = candidates[chosen]
@@ -90,7 +91,7 @@ public struct RegionResolver: Sendable {
     /// P(text) under a uniform choice of region in a pool of `poolSize`, each region spreading its mass
     /// evenly over the texts of its narrowest matching template; plus a small share for free text
     /// (vanity plates, unknown formats) so a confident read that fits no template still stands.
-    static func prior(_ text: String, regions matching: [String], poolSize: Int) -> Double {
+    static func prior(_ text: String, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil) -> Double {
         let length = text.count
         var total = 0.05 * pow(36, -Double(length))
         let chars = Array(text)
@@ -98,11 +99,22 @@ public struct RegionResolver: Sendable {
             var best = 0.0
             for slots in RegionTemplates.slots(region: region, length: length)
             where zip(slots, chars).allSatisfy({ $0.contains($1) }) {
-                best = max(best, 1 / slots.reduce(1.0) { $0 * Double($1.count) })
+                best = max(best, Self.styleWeight(region: region, slots: slots, topBlueBand: topBlueBand)
+                                 / slots.reduce(1.0) { $0 * Double($1.count) })
             }
             total += best / Double(max(poolSize, 1))
         }
         return total
+    }
+
+    /// How much the plate's look makes a template likelier. Brazil's two formats differ only in the fifth place,
+    /// a digit on the old grey plates and a letter A-J on Mercosul ones, which carry a blue band on top; a reader
+    /// easily takes 1 for I (or 0 for D) there, and the band tells which format the plate has. Not a hard
+    /// rule: a read the reader is sure of still wins against a band missed in bad light.
+    static func styleWeight(region: String, slots: RegionTemplates.Slots, topBlueBand: Bool?) -> Double {
+        guard let band = topBlueBand, region == "br", slots.count == 7 else { return 1 }
+        let mercosul = !slots[4].isSubset(of: RegionTemplates.digits)
+        return mercosul == band ? 1 : 0.02
     }
 
     /// The best spelling of each template (of `regions`) that has as many characters as the read, best first.

@@ -99,6 +99,26 @@ import Testing
         #expect(s?.best.text == "RK896A0")
     }
 
+    @Test func theBlueBandDecidesBrazilsFifthCharacter() {
+        // "ABC1I23" (Mercosul: a letter A-J fifth) or "ABC1123" (grey plate: a digit): the reader leans to I.
+        let chars = alternatives([[("A", 0.99)], [("B", 0.99)], [("C", 0.99)], [("1", 0.99)], [("I", 0.7), ("1", 0.3)],
+                                  [("2", 0.99)], [("3", 0.99)]])
+        let cands = CandidateCombiner.topN(chars, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        func best(_ band: Bool?) -> String? {
+            RegionResolver().resolve(cands, hints: ["br"], strict: false, characters: chars, topBlueBand: band).0?.best.text
+        }
+        #expect(best(nil) == "ABC1I23")
+        #expect(best(true) == "ABC1I23")
+        #expect(best(false) == "ABC1123")
+        // Without hints too: Brazil's templates are in the pool of every region.
+        #expect(RegionResolver().resolve(cands, hints: [], strict: false, characters: chars, topBlueBand: false).0?.best.text == "ABC1123")
+        // A sure read is not overruled by the plate's look.
+        let sure = alternatives([[("A", 0.99)], [("B", 0.99)], [("C", 0.99)], [("1", 0.99)], [("I", 0.9999), ("1", 0.0001)],
+                                 [("2", 0.99)], [("3", 0.99)]])
+        let sureCands = CandidateCombiner.topN(sure, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        #expect(RegionResolver().resolve(sureCands, hints: ["br"], strict: false, characters: sure, topBlueBand: false).0?.best.text == "ABC1I23")
+    }
+
     @Test func aReadTooLongForTheHintedFormatLosesItsSpuriousCharacter() {
         // "OKL081I7": eight characters where Brazil has seven; the weak "I" goes.
         let chars = alternatives([[("O", 0.9)], [("K", 0.95)], [("L", 0.95)], [("0", 0.9)], [("8", 0.95)], [("1", 0.9)],

@@ -211,6 +211,25 @@ import PlateCore
         #expect(PlateColor.estimate(solid(b: 240, g: 240, r: 240)).label == "white")
         #expect(PlateColor.estimate(solid(b: 10, g: 10, r: 10)).label == "black")
     }
+
+    @Test func findsAMercosulBandOnTopOnly() {
+        // A 160x48 reader crop with a 6 % margin: the plate spans rows 3...44.
+        func crop(band: Int, bandColor: (UInt8, UInt8, UInt8), rest: (UInt8, UInt8, UInt8)) -> Image {
+            let image = Image(width: 160, height: 48, format: .bgr24)
+            let p = image.buffer.bytes.assumingMemoryBound(to: UInt8.self)
+            for y in 0..<48 {
+                let c = y < band ? bandColor : rest
+                for x in 0..<160 { let o = y * image.stride + 3 * x; p[o] = c.0; p[o + 1] = c.1; p[o + 2] = c.2 }
+            }
+            return image
+        }
+        let blue: (UInt8, UInt8, UInt8) = (160, 60, 10), white: (UInt8, UInt8, UInt8) = (235, 235, 235)
+        let grey: (UInt8, UInt8, UInt8) = (150, 150, 150)
+        #expect(PlateColor.hasTopBlueBand(crop(band: 12, bandColor: blue, rest: white), marginY: 0.06))
+        #expect(!PlateColor.hasTopBlueBand(crop(band: 12, bandColor: grey, rest: grey), marginY: 0.06))   // old grey plate
+        #expect(!PlateColor.hasTopBlueBand(crop(band: 48, bandColor: blue, rest: blue), marginY: 0.06))   // a blue plate
+        #expect(!PlateColor.hasTopBlueBand(crop(band: 30, bandColor: white, rest: blue), marginY: 0.06))  // blue below
+    }
 }
 
 @Suite struct MotionVehicleDetectorTests {
