@@ -372,9 +372,10 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         guard !characters.isEmpty else { return nil }
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))
         let candidates = texts.map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        // The band only weighs Brazil's templates: no need to look for it when the hints leave Brazil out.
+        let band = hinted.isEmpty || hinted.contains("br") ? PlateColor.hasTopBlueBand(crop, marginY: marginY) : nil
         let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict,
-                                                    characters: characters, otherReadings: others,
-                                                    topBlueBand: PlateColor.hasTopBlueBand(crop, marginY: marginY))
+                                                    characters: characters, otherReadings: others, topBlueBand: band)
         guard case .accepted = verdict, let r = resolution else { return nil }
         // Per-character confidences of the chosen text: each character's probability at its position.
         let chosen = Array(r.best.text)
