@@ -28,11 +28,16 @@ public struct RecognitionOptions: Sendable, Equatable {
     public var mmc: Bool
     /// The image is already a plate crop: read it whole, detect nothing (OpenALPR `is_cropped`).
     public var cropped: Bool
+    /// When the full-picture pass reads no plate, search the picture again in overlapping tiles at a larger
+    /// scale (a far plate is a couple of dozen pixels wide in the full-picture pass). Costs about four more
+    /// detector passes on such a picture: on for snapshots (a picture sent to be read almost always holds a
+    /// plate), off for camera streams (most frames hold none).
+    public var searchWhenEmpty: Bool
 
     /// Options with Plate Recognizer's defaults.
     public init(regions: [String] = [], regionStrict: Bool = false, topN: Int = 10, detectionThreshold: Double = 0.2,
                 readThreshold: Double = 0.6, mode: Mode = .normal, detectionRuleStrict: Bool = false,
-                mmc: Bool = false, cropped: Bool = false) {
+                mmc: Bool = false, cropped: Bool = false, searchWhenEmpty: Bool = true) {
         self.regions = regions
         self.regionStrict = regionStrict
         self.topN = topN
@@ -42,6 +47,7 @@ public struct RecognitionOptions: Sendable, Equatable {
         self.detectionRuleStrict = detectionRuleStrict
         self.mmc = mmc
         self.cropped = cropped
+        self.searchWhenEmpty = searchWhenEmpty
     }
 }
 

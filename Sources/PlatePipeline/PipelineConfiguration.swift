@@ -37,7 +37,7 @@ public struct CameraConfiguration: Sendable {
     public var makeVehicleDetector: (@Sendable () throws -> any SequentialVehicleDetector)?
 
     /// A camera.
-    public init(id: CameraID, options: RecognitionOptions = RecognitionOptions(), overflow: OverflowPolicy = .dropOldest,
+    public init(id: CameraID, options: RecognitionOptions = RecognitionOptions(searchWhenEmpty: false), overflow: OverflowPolicy = .dropOldest,
                 makeSource: @escaping @Sendable () throws -> any FrameSource,
                 makeTracker: @escaping @Sendable () -> any Tracker,
                 makeVehicleDetector: (@Sendable () throws -> any SequentialVehicleDetector)? = nil) {

@@ -57,6 +57,12 @@ public struct RecognizerConfiguration: Sendable {
     /// reading the extra crops (nil: always vote). At 0.9 not one dev-set read changed (us, eu, br, br_crops), and
     /// a plate costs one read instead of two or three.
     public var sureReadScore: Double? = 0.9
+    /// How much larger the tiles of the search in a picture where nothing was read show it than the full-picture
+    /// pass did (`RecognitionOptions.searchWhenEmpty`); the search is skipped when that would enlarge the
+    /// picture past its own pixels. nil: never search.
+    public var tiledSearchScale: Double? = 1.75
+    /// The tiles' strongest detections each get a second look to confirm them (as faint proposals do).
+    public var maxTiledProposals: Int = 3
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
@@ -195,44 +201,96 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold,
                                                                    firstPassScale: firstPassScale) }
             }
-            let t1 = DispatchTime.now()  // detection = both looks
-            var plates: [PlateRead] = []
-            let margins = [(x: configuration.cropMargin, y: configuration.cropMargin)]
-                + (options.mode == .fast ? [] : configuration.extraCrops)
-            for detection in detections {
-                // A cropped upload is often cut tight at the first or last character; the reader wants some
-                // background around the text, so it gets the same margin (edge pixels repeated) as a detection.
-                var reads: [PlateRead] = []
-                var sure = false
-                for (i, m) in margins.enumerated() {
-                    let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners,
-                                                      marginX: m.x, marginY: m.y)
-                    if let read = try read(crop, marginY: m.y, detection: detection, worker: worker, options: options) { reads.append(read) }
-                    // A first read that fits a template with every character sure needs no second opinion.
-                    if i == 0, let first = reads.first, let floor = configuration.sureReadScore, first.matchesTemplate,
-                       let least = first.characterScores.min(), least >= floor {
-                        sure = true
-                        break
-                    }
-                    // Once a text has a majority of the crops' votes the rest cannot change the outcome.
-                    if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
+            // Reading time is summed apart: the search of an empty picture detects again after the first reads.
+            var reading: UInt64 = 0
+            func timedRead(_ d: PlateDetection) throws -> PlateRead? {
+                let start = DispatchTime.now().uptimeNanoseconds
+                defer { reading += DispatchTime.now().uptimeNanoseconds - start }
+                return try readPlate(d, in: image, worker: worker, options: options)
+            }
+            var plates = try detections.compactMap(timedRead)
+            // A picture sent to be read almost always holds a plate: when the full-picture pass read none, the
+            // plate is most often too far for it (20-30 px wide), and the tiles see it at ~1.75x.
+            if plates.isEmpty, twoPass, options.searchWhenEmpty, let factor = configuration.tiledSearchScale,
+               firstPassScale * factor <= 1 {
+                let tried = detections
+                let found = try tiledProposals(in: image, worker: worker, threshold: floor * configuration.proposalFactor, factor: factor)
+                    .filter { p in !tried.contains { $0.box.iou(p.box) >= 0.3 } }
+                    .prefix(configuration.maxTiledProposals)
+                for proposal in found {
+                    guard let confirmed = try refine(proposal, in: image, worker: worker, floor: .infinity,
+                                                     confirmAt: confirmationThreshold, firstPassScale: firstPassScale * factor),
+                          !plates.contains(where: { $0.box.iou(confirmed.box) >= 0.3 }) else { continue }
+                    if let read = try timedRead(confirmed) { plates.append(read) }
                 }
-                // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
-                // or a grille than a plate: most crops must read (a sure first read aside).
-                guard sure || reads.count * 2 > margins.count,
-                      let read = Self.vote(reads, limit: max(1, min(options.topN, 1000))) else { continue }
-                guard read.score >= options.readThreshold || options.readThreshold <= 0 else { continue }
-                plates.append(read)
             }
             var vehicles: [VehicleDetection] = []
             if let model = worker.vehicles, !options.cropped {
                 vehicles = try Self.vehicles(in: image, model: model, threshold: configuration.vehicleThreshold)
             }
-            let t2 = DispatchTime.now()
+            let total = DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds
             return RecognitionResult(imageSize: size, plates: plates, vehicles: vehicles,
-                                     detectMilliseconds: Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e6,
-                                     readMilliseconds: Double(t2.uptimeNanoseconds - t1.uptimeNanoseconds) / 1e6)
+                                     detectMilliseconds: Double(total - reading) / 1e6, readMilliseconds: Double(reading) / 1e6)
         }
+    }
+
+    /// The plate's read: the standard crop, then (outside `mode: fast`) the extra crops until one text has most
+    /// of the votes; nil when most crops read nothing (a sure first read aside) or the read scores under
+    /// `threshold_o`.
+    private func readPlate(_ detection: PlateDetection, in image: Image, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+        let margins = [(x: configuration.cropMargin, y: configuration.cropMargin)]
+            + (options.mode == .fast ? [] : configuration.extraCrops)
+        // A cropped upload is often cut tight at the first or last character; the reader wants some
+        // background around the text, so it gets the same margin (edge pixels repeated) as a detection.
+        var reads: [PlateRead] = []
+        var sure = false
+        for (i, m) in margins.enumerated() {
+            let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners, marginX: m.x, marginY: m.y)
+            if let read = try read(crop, marginY: m.y, detection: detection, worker: worker, options: options) { reads.append(read) }
+            // A first read that fits a template with every character sure needs no second opinion.
+            if i == 0, let first = reads.first, let floor = configuration.sureReadScore, first.matchesTemplate,
+               let least = first.characterScores.min(), least >= floor {
+                sure = true
+                break
+            }
+            // Once a text has a majority of the crops' votes the rest cannot change the outcome.
+            if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
+        }
+        // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
+        // or a grille than a plate: most crops must read (a sure first read aside).
+        guard sure || reads.count * 2 > margins.count,
+              let read = Self.vote(reads, limit: max(1, min(options.topN, 1000))) else { return nil }
+        guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
+        return read
+    }
+
+    /// The first pass again on 2 x 2 tiles overlapping by a quarter, each seen `factor` times larger than the
+    /// whole picture was: its detections (image coordinates) at `threshold` or above, strongest first, boxes
+    /// two tiles both found merged.
+    private func tiledProposals(in image: Image, worker: Worker, threshold: Double, factor: Double) throws -> [PlateDetection] {
+        var found: [PlateDetection] = []
+        for (x0, y0, w, h) in Self.tiles(width: image.width, height: image.height, factor: factor) {
+            let tile = image.copy(x: x0, y: y0, width: w, height: h)
+            let dx = Double(x0), dy = Double(y0)
+            for d in try Self.firstPass(for: tile, worker: worker).detect(in: tile, threshold: threshold) {
+                let moved = d.moved(dx: dx, dy: dy)
+                if let i = found.firstIndex(where: { $0.box.iou(moved.box) >= 0.3 }) {
+                    if moved.score > found[i].score { found[i] = moved }
+                } else {
+                    found.append(moved)
+                }
+            }
+        }
+        return found.sorted { $0.score > $1.score }
+    }
+
+    /// Windows `factor` times smaller than the picture each way, n x n of them (n = ceil(factor), at least 2),
+    /// spread evenly from edge to edge so that neighbours overlap.
+    public static func tiles(width: Int, height: Int, factor: Double) -> [(x0: Int, y0: Int, w: Int, h: Int)] {
+        let n = max(2, Int(factor.rounded(.up)))
+        let w = min(width, Int((Double(width) / factor).rounded(.up))), h = min(height, Int((Double(height) / factor).rounded(.up)))
+        func starts(_ size: Int, _ total: Int) -> [Int] { (0..<n).map { (total - size) * $0 / (n - 1) } }
+        return starts(h, height).flatMap { y in starts(w, width).map { x in (x, y, w, h) } }
     }
 
     /// The first pass's detector: of the main one and the shaped ones, the smallest input that holds the picture
@@ -306,16 +364,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         guard let (x0, y0, w, h) = area else { return proposal ? nil : detection }
         let window = image.copy(x: x0, y: y0, width: w, height: h)
         let dx = Double(x0), dy = Double(y0)
-        let found = try second.detect(in: window, threshold: 0.3).map { d -> PlateDetection in
-            var moved = d
-            moved.box = BoundingBox(xmin: d.box.xmin + dx, ymin: d.box.ymin + dy, xmax: d.box.xmax + dx, ymax: d.box.ymax + dy)
-            moved.corners = d.corners.map {
-                Quad(topLeft: Point(x: $0.topLeft.x + dx, y: $0.topLeft.y + dy), topRight: Point(x: $0.topRight.x + dx, y: $0.topRight.y + dy),
-                     bottomRight: Point(x: $0.bottomRight.x + dx, y: $0.bottomRight.y + dy),
-                     bottomLeft: Point(x: $0.bottomLeft.x + dx, y: $0.bottomLeft.y + dy))
-            }
-            return moved
-        }
+        let found = try second.detect(in: window, threshold: 0.3).map { $0.moved(dx: dx, dy: dy) }
         guard let best = found.filter({ $0.box.iou(box) >= 0.3 }).max(by: { $0.box.iou(box) < $1.box.iou(box) }) else {
             return proposal ? nil : detection
         }
@@ -392,5 +441,19 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                          candidates: r.candidates.map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,
                          detectionScore: detection.score, box: detection.box, corners: detection.corners,
                          plateType: "Plate", color: PlateColor.estimate(crop).label)
+    }
+}
+
+extension PlateDetection {
+    /// The detection moved by (dx, dy): from a window's coordinates to the picture's.
+    func moved(dx: Double, dy: Double) -> PlateDetection {
+        var m = self
+        m.box = BoundingBox(xmin: box.xmin + dx, ymin: box.ymin + dy, xmax: box.xmax + dx, ymax: box.ymax + dy)
+        m.corners = corners.map {
+            Quad(topLeft: Point(x: $0.topLeft.x + dx, y: $0.topLeft.y + dy), topRight: Point(x: $0.topRight.x + dx, y: $0.topRight.y + dy),
+                 bottomRight: Point(x: $0.bottomRight.x + dx, y: $0.bottomRight.y + dy),
+                 bottomLeft: Point(x: $0.bottomLeft.x + dx, y: $0.bottomLeft.y + dy))
+        }
+        return m
     }
 }

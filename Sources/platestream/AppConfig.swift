@@ -84,7 +84,8 @@ struct CameraSettings: Decodable, Equatable {
         RecognitionOptions(regions: regions ?? [], regionStrict: regionConfig == "strict", topN: 10,
                            detectionThreshold: thresholdD ?? 0.2, readThreshold: thresholdO ?? 0.6,
                            mode: RecognitionOptions.Mode(rawValue: mode ?? "normal") ?? .normal,
-                           detectionRuleStrict: detectionRule == "strict", mmc: mmc ?? false)
+                           detectionRuleStrict: detectionRule == "strict", mmc: mmc ?? false,
+                           searchWhenEmpty: false)
     }
 
     /// The time zone for `timestamp_local` (the machine's when unset).

@@ -88,6 +88,42 @@ private typealias H = DecodeHarness
         #expect(b.w == 141 && b.h == 480 - 344)
     }
 
+    @Test func aPictureWithNothingReadIsSearchedAgainInTiles() throws {
+        // A rendered US plate 84 px wide in a 1920x1080 frame: ~22 px in the full-picture pass, too small to find.
+        let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))
+        let frame = Image(width: 1920, height: 1080, format: .bgr24)
+        for y in 0..<frame.height { for x in 0..<frame.width * 3 {   // a soft diagonal gradient, not a flat field
+            frame.buffer.bytes.storeBytes(of: UInt8(60 + (x / 3 + y) % 400 / 4), toByteOffset: y * frame.stride + x, as: UInt8.self)
+        } }
+        let (w, x0, y0) = (84, 1190, 630)
+        let h = w * crop.height / crop.width
+        for y in 0..<h { for x in 0..<w { for c in 0..<3 {   // box-filter shrink of the crop
+            var sum = 0, n = 0
+            for sy in y * crop.height / h..<max(y * crop.height / h + 1, (y + 1) * crop.height / h) {
+                for sx in x * crop.width / w..<max(x * crop.width / w + 1, (x + 1) * crop.width / w) {
+                    sum += Int(crop.buffer.bytes.load(fromByteOffset: sy * crop.stride + sx * 3 + c, as: UInt8.self)); n += 1
+                }
+            }
+            frame.buffer.bytes.storeBytes(of: UInt8(sum / n), toByteOffset: (y0 + y) * frame.stride + (x0 + x) * 3 + c, as: UInt8.self)
+        } } }
+        let truth = BoundingBox(xmin: Double(x0), ymin: Double(y0), xmax: Double(x0 + w), ymax: Double(y0 + h))
+        let recognizer = try ONNXRecognizer(configuration: RecognizerConfiguration.bundled(in: Self.models, workers: 1))
+        let stream = try recognizer.recognize(frame, options: RecognitionOptions(readThreshold: 0, searchWhenEmpty: false))
+        #expect(!stream.plates.contains { $0.box.iou(truth) > 0.3 }, "found without the search: \(stream.plates)")
+        let snapshot = try recognizer.recognize(frame, options: RecognitionOptions(readThreshold: 0))
+        let plate = try #require(snapshot.plates.first { $0.box.iou(truth) > 0.5 }, "\(snapshot.plates)")
+        #expect(plate.text == "AQP8X3")
+    }
+
+    @Test func theSearchTilesCoverThePictureAndOverlap() {
+        let t = ONNXRecognizer.tiles(width: 1280, height: 720, factor: 1.75)
+        #expect(t.count == 4)
+        #expect(t.allSatisfy { $0.w == 732 && $0.h == 412 })
+        #expect(Set(t.map(\.x0)) == [0, 548] && Set(t.map(\.y0)) == [0, 308])   // right and bottom edges reached
+        let three = ONNXRecognizer.tiles(width: 3000, height: 2000, factor: 2.5)
+        #expect(three.count == 9 && three.last!.x0 + three.last!.w == 3000 && three.last!.y0 + three.last!.h == 2000)
+    }
+
     func read(_ text: String, _ score: Double) -> PlateRead {
         PlateRead(text: text, score: score, candidates: [PlateCandidate(text: text, score: score)],
                   detectionScore: 0.9, box: BoundingBox(xmin: 0, ymin: 0, xmax: 10, ymax: 5))
