@@ -61,6 +61,10 @@ public struct RecognizerConfiguration: Sendable {
     /// pass did (`RecognitionOptions.searchWhenEmpty`); the search is skipped when that would enlarge the
     /// picture past its own pixels. nil: never search.
     public var tiledSearchScale: Double? = 1.75
+    /// A plate whose box the close or second look moved so that it overlaps the first pass's box by less than this
+    /// (IoU) is also read through the first pass's box when its crops do not agree at once (us dev: +1 plate,
+    /// br +1, eu the same).
+    public var firstLookVoteBelowIoU: Double = 0.9
     /// The tiles' strongest detections each get a second look to confirm them (as faint proposals do).
     public var maxTiledProposals: Int = 3
 
@@ -256,9 +260,20 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             // Once a text has a majority of the crops' votes the rest cannot change the outcome.
             if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
         }
+        // When a later look moved the box and the crops did not agree at once, the first pass's own box gets a vote:
+        // the close look sometimes keeps only part of a plate (split at an emblem) or slides onto a lamp beside it.
+        var opinions = margins.count
+        if !sure, options.mode != .fast, let first = detection.firstLook, first.box.iou(detection.box) < configuration.firstLookVoteBelowIoU {
+            let crop = try worker.reader.crop(image, box: first.box, corners: first.corners,
+                                              marginX: configuration.cropMargin, marginY: configuration.cropMargin)
+            if let read = try read(crop, marginY: configuration.cropMargin, detection: detection, worker: worker, options: options) {
+                reads.append(read)
+            }
+            opinions += 1
+        }
         // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
         // or a grille than a plate: most crops must read (a sure first read aside).
-        guard sure || reads.count * 2 > margins.count,
+        guard sure || reads.count * 2 > opinions,
               let read = Self.vote(reads, limit: max(1, min(options.topN, 1000))) else { return nil }
         guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
         return read
@@ -374,8 +389,10 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                                   classIndex: detection.classIndex)
         }
         // The first pass's score says whether this is a plate; the second only places it better.
-        return PlateDetection(box: best.box, score: detection.score, corners: best.corners ?? detection.corners,
+        var placed = PlateDetection(box: best.box, score: detection.score, corners: best.corners ?? detection.corners,
                               classIndex: detection.classIndex)
+        placed.firstLook = PlateDetection.Placement(box: detection.box, corners: detection.corners)
+        return placed
     }
 
     /// The text most reads agree on (ties: the higher score), as the read of it that scored best; its

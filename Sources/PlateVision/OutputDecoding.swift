@@ -11,6 +11,16 @@ public struct PlateDetection: Sendable, Equatable {
     public var corners: Quad?
     /// Class index in the model's labels.
     public var classIndex: Int
+    /// Where the first pass put the plate, when a later look placed it anew.
+    public var firstLook: Placement?
+
+    /// A box and its corners.
+    public struct Placement: Sendable, Equatable {
+        /// Axis-aligned box.
+        public var box: BoundingBox
+        /// Corners, when the model gives them.
+        public var corners: Quad?
+    }
 
     /// Creates a detection.
     public init(box: BoundingBox, score: Double, corners: Quad? = nil, classIndex: Int = 0) {
