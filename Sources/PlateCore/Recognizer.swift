@@ -59,7 +59,7 @@ public struct RecognitionResult: Sendable {
     public var plates: [PlateRead]
     /// Vehicles found (empty when no vehicle detector runs).
     public var vehicles: [VehicleDetection]
-    /// Milliseconds spent finding plates.
+    /// Milliseconds spent finding plates (and vehicles, where a vehicle model runs).
     public var detectMilliseconds: Double
     /// Milliseconds spent reading them.
     public var readMilliseconds: Double

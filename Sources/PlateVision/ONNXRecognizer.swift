@@ -242,10 +242,10 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     /// of the votes; nil when most crops read nothing (a sure first read aside) or the read scores under
     /// `threshold_o`.
     private func readPlate(_ detection: PlateDetection, in image: Image, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+        // A cropped upload is often cut tight at the first or last character; the reader wants some
+        // background around the text, so it gets the same margins (edge pixels repeated) as a detection.
         let margins = [(x: configuration.cropMargin, y: configuration.cropMargin)]
             + (options.mode == .fast ? [] : configuration.extraCrops)
-        // A cropped upload is often cut tight at the first or last character; the reader wants some
-        // background around the text, so it gets the same margin (edge pixels repeated) as a detection.
         var reads: [PlateRead] = []
         var sure = false
         for (i, m) in margins.enumerated() {
@@ -279,9 +279,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         return read
     }
 
-    /// The first pass again on 2 x 2 tiles overlapping by a quarter, each seen `factor` times larger than the
-    /// whole picture was: its detections (image coordinates) at `threshold` or above, strongest first, boxes
-    /// two tiles both found merged.
+    /// The first pass again on overlapping tiles (`tiles(width:height:factor:)`: 2 x 2 at 1.75), each seen
+    /// `factor` times larger than the whole picture was: its detections (image coordinates) at `threshold` or
+    /// above, strongest first, a plate two tiles both found kept once.
     private func tiledProposals(in image: Image, worker: Worker, threshold: Double, factor: Double) throws -> [PlateDetection] {
         var found: [PlateDetection] = []
         for (x0, y0, w, h) in Self.tiles(width: image.width, height: image.height, factor: factor) {
