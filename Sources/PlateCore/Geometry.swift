@@ -127,6 +127,12 @@ public struct Quad: Hashable, Sendable {
     /// The corners in order: top-left, top-right, bottom-right, bottom-left.
     public var corners: [Point] { [topLeft, topRight, bottomRight, bottomLeft] }
 
+    /// The quadrilateral moved by (`dx`, `dy`) pixels.
+    public func offsetBy(dx: Double, dy: Double) -> Quad {
+        func move(_ p: Point) -> Point { Point(x: p.x + dx, y: p.y + dy) }
+        return Quad(topLeft: move(topLeft), topRight: move(topRight), bottomRight: move(bottomRight), bottomLeft: move(bottomLeft))
+    }
+
     /// The smallest axis-aligned box holding all four corners.
     public var boundingBox: BoundingBox {
         let xs = corners.map(\.x), ys = corners.map(\.y)

@@ -465,12 +465,8 @@ extension PlateDetection {
     /// The detection moved by (dx, dy): from a window's coordinates to the picture's.
     func moved(dx: Double, dy: Double) -> PlateDetection {
         var m = self
-        m.box = BoundingBox(xmin: box.xmin + dx, ymin: box.ymin + dy, xmax: box.xmax + dx, ymax: box.ymax + dy)
-        m.corners = corners.map {
-            Quad(topLeft: Point(x: $0.topLeft.x + dx, y: $0.topLeft.y + dy), topRight: Point(x: $0.topRight.x + dx, y: $0.topRight.y + dy),
-                 bottomRight: Point(x: $0.bottomRight.x + dx, y: $0.bottomRight.y + dy),
-                 bottomLeft: Point(x: $0.bottomLeft.x + dx, y: $0.bottomLeft.y + dy))
-        }
+        m.box = box.offsetBy(dx: dx, dy: dy)
+        m.corners = corners?.offsetBy(dx: dx, dy: dy)
         return m
     }
 }

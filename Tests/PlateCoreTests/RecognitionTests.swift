@@ -20,6 +20,9 @@ import Testing
         let quad = Quad(topLeft: Point(x: 10, y: 12), topRight: Point(x: 50, y: 8),
                         bottomRight: Point(x: 52, y: 30), bottomLeft: Point(x: 9, y: 33))
         #expect(quad.boundingBox == BoundingBox(xmin: 9, ymin: 8, xmax: 52, ymax: 33))
+        let moved = quad.offsetBy(dx: 100, dy: -8)
+        #expect(moved.corners == [Point(x: 110, y: 4), Point(x: 150, y: 0), Point(x: 152, y: 22), Point(x: 109, y: 25)])
+        #expect(moved.boundingBox == quad.boundingBox.offsetBy(dx: 100, dy: -8))
     }
 
     @Test func plateTextIsCanonical() {
