@@ -29,19 +29,23 @@ public final class FixedRecognizer: PlateRecognizer, @unchecked Sendable {
     private var running = 0
     private var mostRunning = 0
     private let delay: TimeInterval
+    private let meeting: Int
 
     /// A recognizer whose result for the n-th call (from 0) is `script(image, options, n)`;
-    /// `delay` seconds of sleep stand in for model time.
-    public init(delay: TimeInterval = 0,
+    /// `delay` seconds of sleep stand in for model time. With `meeting` above 1, calls hold (at most
+    /// ten seconds) until that many have run at once: a test of a concurrency bound then sees the bound
+    /// reached however slowly a loaded machine delivers the requests, not only when they happen to overlap.
+    public init(delay: TimeInterval = 0, meeting: Int = 1,
                 script: @escaping @Sendable (_ image: Image, _ options: RecognitionOptions, _ call: Int) throws -> RecognitionResult) {
         self.script = script
         self.delay = delay
+        self.meeting = meeting
     }
 
     /// A recognizer that finds `plates` and `vehicles` in every image (the result's size is the image's).
-    public convenience init(plates: [PlateRead], vehicles: [VehicleDetection] = [], delay: TimeInterval = 0,
+    public convenience init(plates: [PlateRead], vehicles: [VehicleDetection] = [], delay: TimeInterval = 0, meeting: Int = 1,
                             detectMilliseconds: Double = 12.5, readMilliseconds: Double = 7.25) {
-        self.init(delay: delay) { image, _, _ in
+        self.init(delay: delay, meeting: meeting) { image, _, _ in
             RecognitionResult(imageSize: ImageSize(width: image.width, height: image.height), plates: plates, vehicles: vehicles,
                               detectMilliseconds: detectMilliseconds, readMilliseconds: readMilliseconds)
         }
@@ -70,6 +74,8 @@ public final class FixedRecognizer: PlateRecognizer, @unchecked Sendable {
             return recorded.count - 1
         }
         defer { lock.withLock { running -= 1 } }
+        let giveUp = Date().addingTimeInterval(10)
+        while lock.withLock({ mostRunning < meeting }), Date() < giveUp { Thread.sleep(forTimeInterval: 0.005) }
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         return try script(image, options, index)
     }

@@ -151,7 +151,7 @@ struct QuotaAndRateTests {
 
     @Test("no more recognitions run at once than limits.max_concurrent_recognitions; the rest wait their turn")
     func concurrencyBound() async throws {
-        let recognizer = FixedRecognizer(plates: [FixedRecognizer.plate("ABC123")], delay: 0.15)
+        let recognizer = FixedRecognizer(plates: [FixedRecognizer.plate("ABC123")], delay: 0.5, meeting: 2)
         let harness = Harness(configuration: Harness.keyed(monthly: nil, limits: .init(maxConcurrentRecognitions: 2)), recognizer: recognizer)
         try await harness.run { server in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
