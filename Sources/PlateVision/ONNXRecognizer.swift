@@ -33,6 +33,13 @@ public struct RecognizerConfiguration: Sendable {
     /// less than half; after the close look, 8 of 104); the close look at ~1.3x places them better (US dev: 6
     /// plates more read, 2 fewer, where it kept only one half of a plate split by a state emblem). nil: none.
     public var closeLookWindow: Double? = 1.3
+    /// The close or second look also runs on a window this many times the first pass's box (the larger of its
+    /// width and twice its height), and the strongest detection of both windows wins. A first-pass box that took
+    /// in a lamp or the bumper's recess beside the plate is up to three times too wide; the window around it is
+    /// then so large that the plate is small in it, and the look boxes the recess again. In the tighter window
+    /// the look sees the plate large and boxes it alone (US dev: mean IoU with the labelled boxes 0.71 -> 0.72,
+    /// plates under 0.5 IoU 13 -> 8; exact 77.0 -> 79.6 %, eu the same, br 97.4 -> 94.7, one plate). nil: one window.
+    public var tightLookWindow: Double? = 1.15
     /// The second look's score a faint proposal needs.
     public var confirmationScore: Double = 0.75
     /// Faint proposals looked at per image, strongest first (each costs a second look).
@@ -344,6 +351,24 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         return w
     }
 
+    /// The windows the close look (`close`: its factor) or else the second look at `box` runs on: that look's own
+    /// window, and a tighter one `tight` times the box's size when that is smaller; none when the look's own
+    /// window would be under 16 px or (second look) cover half the picture.
+    public static func lookWindows(_ box: BoundingBox, in image: Image, aspect: Double, close: Double?,
+                                   tight: Double?) -> [(x0: Int, y0: Int, w: Int, h: Int)] {
+        let own = close.map { closeWindow(box, in: image, aspect: aspect, factor: $0) } ?? refineWindow(box, in: image, aspect: aspect)
+        guard let own else { return [] }
+        guard let tight, let t = closeWindow(box, in: image, aspect: aspect, factor: tight), t.w < own.w else { return [own] }
+        return [own, t]
+    }
+
+    /// Of the looks' detections of the plate at `box` (overlapping it by IoU 0.3 or more, or lying mostly inside
+    /// it as a plate inside a box three times too wide does; not a neighbour), the one the look is surest of.
+    public static func strongest(_ found: [PlateDetection], of box: BoundingBox) -> PlateDetection? {
+        found.filter { $0.box.iou(box) >= 0.3 || ($0.box.intersection(box)?.area ?? 0) >= 0.7 * $0.box.area }
+            .max { $0.score < $1.score }
+    }
+
     /// The close look's window at `box`: `factor` times the larger of its width and twice its height.
     public static func closeWindow(_ box: BoundingBox, in image: Image, aspect: Double, factor: Double) -> (x0: Int, y0: Int, w: Int, h: Int)? {
         window(around: box, side: max(box.width, box.height * 2, 32) * factor, aspect: aspect, in: image)
@@ -368,21 +393,18 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let proposal = detection.score < floor
         let second = worker.refiner ?? worker.detector
         let aspect = Self.secondLookAspect(worker)
-        let area: (x0: Int, y0: Int, w: Int, h: Int)?
-        if !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth {
-            // A plate the first pass saw large is found; the close look only places it better.
-            guard let factor = configuration.closeLookWindow else { return detection }
-            area = Self.closeWindow(box, in: image, aspect: aspect, factor: factor)
-        } else {
-            area = Self.refineWindow(box, in: image, aspect: aspect)
+        let close = !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth
+        // A plate the first pass saw large is found; the close look only places it better.
+        if close && configuration.closeLookWindow == nil { return detection }
+        let windows = Self.lookWindows(box, in: image, aspect: aspect, close: close ? configuration.closeLookWindow : nil,
+                                       tight: proposal ? nil : configuration.tightLookWindow)
+        guard !windows.isEmpty else { return proposal ? nil : detection }
+        var found: [PlateDetection] = []
+        for (x0, y0, w, h) in windows {
+            let window = image.copy(x: x0, y: y0, width: w, height: h)
+            found += try second.detect(in: window, threshold: 0.3).map { $0.moved(dx: Double(x0), dy: Double(y0)) }
         }
-        guard let (x0, y0, w, h) = area else { return proposal ? nil : detection }
-        let window = image.copy(x: x0, y: y0, width: w, height: h)
-        let dx = Double(x0), dy = Double(y0)
-        let found = try second.detect(in: window, threshold: 0.3).map { $0.moved(dx: dx, dy: dy) }
-        guard let best = found.filter({ $0.box.iou(box) >= 0.3 }).max(by: { $0.box.iou(box) < $1.box.iou(box) }) else {
-            return proposal ? nil : detection
-        }
+        guard let best = Self.strongest(found, of: box) else { return proposal ? nil : detection }
         if proposal {
             guard best.score >= confirmAt else { return nil }
             return PlateDetection(box: best.box, score: best.score, corners: best.corners ?? detection.corners,

@@ -88,6 +88,26 @@ private typealias H = DecodeHarness
         #expect(b.w == 141 && b.h == 480 - 344)
     }
 
+    @Test func aLookAlsoRunsOnATighterWindowAndTheStrongestDetectionWins() throws {
+        let frame = Image(width: 1280, height: 720, format: .bgr24)
+        let wide = BoundingBox(xmin: 500, ymin: 300, xmax: 800, ymax: 400)   // 300 x 100: a plate and the lamps beside it
+        let second = ONNXRecognizer.lookWindows(wide, in: frame, aspect: 1, close: nil, tight: 1.15)
+        #expect(second.count == 2)
+        #expect(second[0].w == 600 && second[1].w == 346)                    // two widths; 1.15 widths
+        #expect(second.allSatisfy { abs(Double($0.x0) + Double($0.w) / 2 - 650) <= 1 })
+        let close = ONNXRecognizer.lookWindows(wide, in: frame, aspect: 1, close: 1.3, tight: 1.15)
+        #expect(close.map(\.w) == [390, 346])
+        #expect(ONNXRecognizer.lookWindows(wide, in: frame, aspect: 1, close: 1.1, tight: 1.15).count == 1)  // not tighter
+        #expect(ONNXRecognizer.lookWindows(wide, in: frame, aspect: 1, close: nil, tight: nil).count == 1)
+        // The recess boxed again (IoU with the first box 0.95) loses to the plate alone, boxed surer in the tighter
+        // window (IoU 0.28, but wholly inside the first box); a stronger neighbour beside it is never taken.
+        let recess = PlateDetection(box: BoundingBox(xmin: 505, ymin: 300, xmax: 790, ymax: 400), score: 0.82)
+        let plate = PlateDetection(box: BoundingBox(xmin: 590, ymin: 320, xmax: 720, ymax: 385), score: 0.9)
+        let neighbour = PlateDetection(box: BoundingBox(xmin: 820, ymin: 300, xmax: 1000, ymax: 390), score: 0.97)
+        #expect(ONNXRecognizer.strongest([recess, neighbour, plate], of: wide) == plate)
+        #expect(ONNXRecognizer.strongest([neighbour], of: wide) == nil)
+    }
+
     @Test func aPictureWithNothingReadIsSearchedAgainInTiles() throws {
         // A rendered US plate 84 px wide in a 1920x1080 frame: ~22 px in the full-picture pass, too small to find.
         let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))
