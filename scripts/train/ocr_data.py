@@ -237,41 +237,10 @@ def make_sample(rng: random.Random, style=None, easy=False):
     warped = cv2.warpPerspective(plate, M, (ow, oh), flags=cv2.INTER_LINEAR)
     wmask = cv2.warpPerspective(np.full((ph, pw), 255, np.uint8), M, (ow, oh), flags=cv2.INTER_LINEAR)
     bg = background(rng, oh, ow)
-    if not easy and rng.random() < float(os.environ.get("NEIGHBOUR_P", "0.2")):
-        neighbour_text(rng, bg, dst, target_ch)
     a = wmask.astype(np.float32)[..., None] * (1.0 / 255.0)
     small = (bg * (1 - a) + warped * a).astype(np.uint8)
     g = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if easy else camera(rng, small)
     return preprocess(g), text, style
-
-
-def neighbour_text(rng, bg, quad, ch_h):
-    """Characters just outside the plate, under it in the crop: the edge of a neighbouring plate, a dealer
-    sign, lettering on the car. Real crops with a margin show them and they must not be read."""
-    x0, y0 = quad.min(0)
-    x1, y1 = quad.max(0)
-    h, w = bg.shape[:2]
-    gs = plates.GlyphSource(rng, 0.5)
-    dark = rng.random() < 0.6
-    col = tuple(rng.randint(0, 70) for _ in range(3)) if dark else tuple(rng.randint(180, 255) for _ in range(3))
-    for side in rng.sample(["left", "right", "top", "bottom"], rng.randint(1, 2)):
-        size = ch_h * (rng.uniform(0.7, 1.2) if side in ("left", "right") else rng.uniform(0.3, 0.6))
-        text = "".join(rng.choice(plates.LATIN) for _ in range(rng.randint(1, 6)))
-        masks = [gs.mask(c, 64) for c in text]
-        widths = [m.shape[1] * size / 64.0 for m in masks]
-        gap = size * rng.uniform(0.08, 0.4)
-        total = sum(widths) + 0.12 * size * (len(text) - 1)
-        yc = (y0 + y1) / 2 + rng.uniform(-0.15, 0.15) * (y1 - y0)
-        if side == "left":
-            x = x0 - gap - total
-        elif side == "right":
-            x = x1 + gap
-        else:
-            x = (x0 + x1) / 2 - total / 2 + rng.uniform(-0.2, 0.2) * (x1 - x0)
-            yc = y0 - gap - size / 2 if side == "top" else y1 + gap + size / 2
-        for m, cw in zip(masks, widths):
-            plates.paste_mask(bg, m, x, yc - size / 2, cw, size, col)
-            x += cw + 0.12 * size
 
 
 def sample_text_ok(text):

@@ -529,9 +529,7 @@ def _us(rng):
         groups = [text]
     gs = GlyphSource(rng, 0.6)
     frame(rng, img, fg if rng.random() < 0.5 else _col(rng, (60, 60, 60)), rng.choice([0, 0, 2, 3, 5]))
-    # tall, condensed lettering (Texas, California ...): narrow M / W / N / H are told apart by their middles
-    tall = rng.random() < 0.35
-    ch_h = H * (rng.uniform(0.48, 0.58) if tall else rng.uniform(0.4, 0.52))
+    ch_h = H * rng.uniform(0.4, 0.52)
     yc = H * rng.uniform(0.5, 0.56)
     gap_kind = rng.choice(["space", "dash", "sticker", "crest", "round", None, "space", "shape", "shape", "shape"])
     # symbols beside the characters (wheelchair, cactus, star, state outline; stacked 'DP' / 'DV' letters):
@@ -547,12 +545,7 @@ def _us(rng):
         for i, c in enumerate(letters):
             draw_text(img, c, x1 + W * 0.05, yc - ch_h / 2 + lh * (i + 0.5), lh * 0.95, fg, _small_font(rng), "mm")
     layout_line(rng, img, groups, gs, x0, x1, yc, ch_h, fg, ch_h * rng.uniform(0.03, 0.15),
-                ch_h * rng.uniform(0.25, 0.7), gap_kind, condense=rng.uniform(0.55, 0.78) if tall else rng.uniform(0.75, 1.1),
-                bold=rng.choice([0, 0, 1]))
-    if rng.random() < 0.2:  # a state emblem (star, outline) in a top corner, above the characters
-        ew = H * rng.uniform(0.14, 0.26)
-        ex = W * rng.uniform(0.03, 0.12) if rng.random() < 0.7 else W * rng.uniform(0.8, 0.9)
-        _us_mark(rng, img, ex, H * rng.uniform(0.03, 0.14), ew, ew, fg)
+                ch_h * rng.uniform(0.25, 0.7), gap_kind, condense=rng.uniform(0.75, 1.1), bold=rng.choice([0, 0, 1]))
     sf = _small_font(rng)
     tc = _col(rng, rng.choice([fg, (30, 30, 200), (120, 40, 10), (20, 20, 20)]), 20)
     if rng.random() < 0.92:
