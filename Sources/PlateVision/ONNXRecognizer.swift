@@ -37,12 +37,13 @@ public struct RecognizerConfiguration: Sendable {
     /// width and twice its height), and the strongest detection of both windows wins. A first-pass box that took
     /// in a lamp or the bumper's recess beside the plate is up to three times too wide; the window around it is
     /// then so large that the plate is small in it, and the look boxes the recess again. In the tighter window
-    /// the look sees the plate large and boxes it alone (US dev: mean IoU with the labelled boxes 0.71 -> 0.72,
-    /// plates under 0.5 IoU 13 -> 8; exact 77.0 -> 79.6 %, eu the same, br 97.4 -> 94.7, one plate). nil: one window.
+    /// the look sees the plate large and boxes it alone. With `tightLookBelowScore`, US dev: mean IoU with the
+    /// labelled boxes 0.708 -> 0.725, plates under 0.5 IoU 13 -> 9, exact 77.0 -> 78.8 %; eu and br the same.
+    /// nil: one window only.
     public var tightLookWindow: Double? = 1.15
     /// The tighter window is looked through only when the look's own window found the plate with a score under
-    /// this: a plate boxed surely needs no second placement, and br's large plates mostly are (median 40 ms with
-    /// it, 45 without, one core; us exact 79.6 -> 78.8 %, br 94.7 -> 97.4 %, eu the same).
+    /// this: a plate boxed surely needs no second placement, and br's large plates mostly are (br median 45 -> 39 ms
+    /// on one core against always looking twice, which read one more us plate and one fewer br plate).
     public var tightLookBelowScore: Double = 0.9
     /// The second look's score a faint proposal needs.
     public var confirmationScore: Double = 0.75
