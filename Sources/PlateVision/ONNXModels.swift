@@ -96,14 +96,26 @@ public final class ONNXPlateReader {
         memset(blank.buffer.bytes, 0, blank.buffer.count)
         let output: Tensor
         do {
-            output = try runModel(on: blank)
+            output = try runModel(on: [blank])[0]
         } catch {
             throw .mismatch(path, "it does not run on a \(configuration.inputWidth)x\(configuration.inputHeight) \(configuration.colorMode) input: \(error.message)")
         }
         if let problem = ReaderOutputDecoder.shapeProblem(output.shape, configuration: configuration) {
             throw .mismatch(path, problem)
         }
+        // Several crops go through in one run when the model takes a batch: its first output dimension must be
+        // the batch and each item must come out as it does alone (a model exported with a fixed batch of 1, or
+        // time-major, reads its crops one run each instead; the reads are the same).
+        if let pair = try? runModel(on: [blank, blank]), pair.count == 2,
+           pair.allSatisfy({ $0.shape == output.shape && zip($0.values, output.values).allSatisfy { abs($0 - $1) < 1e-4 } }) {
+            batchSize = Self.maximumBatch
+        }
     }
+
+    /// The most crops one run of the model reads.
+    public static let maximumBatch = 16
+    /// How many crops one run reads: `maximumBatch` when the model takes a batch, else 1.
+    public private(set) var batchSize = 1
 
     /// Cuts the plate out of a BGR24 image at the reader's input size: through the corners when the
     /// detector gave plausible ones, else through the box; both grown by `margin` (a fraction of the size).
@@ -158,22 +170,76 @@ public final class ONNXPlateReader {
     /// Per-character alternatives of the plate in `crop` (any size; resized to the input size).
     /// `allowed`: the characters the hinted regions' plates can hold (nil: the whole alphabet).
     public func read(_ crop: Image, allowed: Set<Character>? = nil) throws(ModelError) -> [CharacterAlternatives] {
-        ReaderOutputDecoder.decode(try runModel(on: crop), configuration: configuration, allowed: allowed)
+        ReaderOutputDecoder.decode(try runModel(on: [crop])[0], configuration: configuration, allowed: allowed)
     }
 
     /// The greedy reading, and (CTC readers only) the best reading of each length in `lengths` other than
     /// the greedy one's, from one run of the model.
     public func read(_ crop: Image, allowed: Set<Character>?, lengths: Set<Int>) throws(ModelError)
         -> (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]) {
-        let output = try runModel(on: crop)
-        let greedy = ReaderOutputDecoder.decode(output, configuration: configuration, allowed: allowed)
-        let fixed = lengths.sorted().filter { $0 != greedy.count }.compactMap {
-            ReaderOutputDecoder.decodeCTC(output, configuration: configuration, length: $0, allowed: allowed)
-        }
-        return (greedy, fixed)
+        try read([crop], allowed: allowed, lengths: lengths)[0]
     }
 
-    private func runModel(on crop: Image) throws(ModelError) -> Tensor {
+    /// `read(_:allowed:lengths:)` for several crops, batched: `batchSize` crops per run of the model.
+    public func read(_ crops: [Image], allowed: Set<Character>?, lengths: Set<Int>) throws(ModelError)
+        -> [(greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]])] {
+        var outputs: [Tensor] = []
+        var start = 0
+        while start < crops.count {
+            let end = min(crops.count, start + batchSize)
+            outputs += try runModel(on: Array(crops[start..<end]))
+            start = end
+        }
+        return outputs.map { output in
+            let greedy = ReaderOutputDecoder.decode(output, configuration: configuration, allowed: allowed)
+            let fixed = lengths.sorted().filter { $0 != greedy.count }.compactMap {
+                ReaderOutputDecoder.decodeCTC(output, configuration: configuration, length: $0, allowed: allowed)
+            }
+            return (greedy, fixed)
+        }
+    }
+
+    /// One run of the model on `crops` (one input of batch `crops.count`); one output per crop, each with a
+    /// batch dimension of 1 as a single crop's output has.
+    private func runModel(on crops: [Image]) throws(ModelError) -> [Tensor] {
+        let c = configuration
+        let w = c.inputWidth, h = c.inputHeight
+        let channels = c.colorMode == "grey" ? 1 : 3
+        let n = crops.count
+        var pixels = [UInt8](repeating: 0, count: n * w * h * channels)      // NHWC
+        for (i, crop) in crops.enumerated() {
+            try pixels.withUnsafeMutableBufferPointer { buffer throws(ModelError) in
+                try fill(buffer.baseAddress! + i * w * h * channels, from: crop)
+            }
+        }
+        let outputs: [Tensor]
+        switch c.format {
+        case .slots:
+            // fast-plate-ocr models take uint8 NHWC and normalise inside the graph.
+            outputs = try pixels.withUnsafeBufferPointer { input throws(ModelError) in
+                try net.forward(bytes: input, shape: [n, h, w, channels])
+            }
+        case .ctc:
+            var planar = [Float](repeating: 0, count: pixels.count)        // NCHW
+            let size = w * h * channels
+            for k in 0..<n {
+                for i in 0..<(w * h) {
+                    for ch in 0..<channels { planar[k * size + ch * w * h + i] = Float(pixels[k * size + i * channels + ch]) * c.scale }
+                }
+            }
+            outputs = try planar.withUnsafeBufferPointer { input throws(ModelError) in
+                try net.forward(input, shape: [n, channels, h, w])
+            }
+        }
+        guard let first = outputs.first else { throw .inference("the reader produced no output") }
+        if n == 1 { return [first] }
+        guard first.shape.first == n else { throw .inference("the reader's output \(first.shape) has no batch of \(n)") }
+        let item = first.values.count / n
+        return (0..<n).map { k in Tensor(shape: [1] + first.shape.dropFirst(), values: Array(first.values[(k * item)..<((k + 1) * item)])) }
+    }
+
+    /// The crop resized to the input size, in the model's colour mode, written HWC at `pixels`.
+    private func fill(_ pixels: UnsafeMutablePointer<UInt8>, from crop: Image) throws(ModelError) {
         let c = configuration
         precondition(crop.format == .bgr24, "the reader takes BGR24 crops")
         var sized = crop
@@ -187,7 +253,6 @@ public final class ONNXPlateReader {
         }
         let w = c.inputWidth, h = c.inputHeight
         let channels = c.colorMode == "grey" ? 1 : 3
-        var pixels = [UInt8](repeating: 0, count: w * h * channels)      // HWC
         let src = sized.buffer.bytes.assumingMemoryBound(to: UInt8.self)
         for y in 0..<h {
             for x in 0..<w {
@@ -203,21 +268,5 @@ public final class ONNXPlateReader {
                 }
             }
         }
-        let outputs: [Tensor]
-        switch c.format {
-        case .slots:
-            // fast-plate-ocr models take uint8 NHWC and normalise inside the graph.
-            outputs = try pixels.withUnsafeBufferPointer { input throws(ModelError) in
-                try net.forward(bytes: input, shape: [1, h, w, channels])
-            }
-        case .ctc:
-            var planar = [Float](repeating: 0, count: pixels.count)        // NCHW
-            for i in 0..<(w * h) { for ch in 0..<channels { planar[ch * w * h + i] = Float(pixels[i * channels + ch]) * c.scale } }
-            outputs = try planar.withUnsafeBufferPointer { input throws(ModelError) in
-                try net.forward(input, shape: [1, channels, h, w])
-            }
-        }
-        guard let first = outputs.first else { throw .inference("the reader produced no output") }
-        return first
     }
 }

@@ -219,12 +219,12 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             }
             // Reading time is summed apart: the search of an empty picture detects again after the first reads.
             var reading: UInt64 = 0
-            func timedRead(_ d: PlateDetection) throws -> PlateRead? {
+            func timedRead(_ d: [PlateDetection]) throws -> [PlateRead] {
                 let start = DispatchTime.now().uptimeNanoseconds
                 defer { reading += DispatchTime.now().uptimeNanoseconds - start }
-                return try readPlate(d, in: image, worker: worker, options: options)
+                return try readPlates(d, in: image, worker: worker, options: options).compactMap { $0 }
             }
-            var plates = try detections.compactMap(timedRead)
+            var plates = try timedRead(detections)
             // A picture sent to be read almost always holds a plate: when the full-picture pass read none, the
             // plate is most often too far for it (20-30 px wide), and the tiles see it at ~1.75x.
             if plates.isEmpty, twoPass, options.searchWhenEmpty, let factor = configuration.tiledSearchScale,
@@ -237,7 +237,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                     guard let confirmed = try refine(proposal, in: image, worker: worker, floor: .infinity,
                                                      confirmAt: confirmationThreshold, firstPassScale: firstPassScale * factor),
                           !plates.contains(where: { $0.box.iou(confirmed.box) >= 0.3 }) else { continue }
-                    if let read = try timedRead(confirmed) { plates.append(read) }
+                    plates += try timedRead([confirmed])
                 }
             }
             var vehicles: [VehicleDetection] = []
@@ -250,45 +250,59 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         }
     }
 
-    /// The plate's read: the standard crop, then (outside `mode: fast`) the extra crops until one text has most
+    /// Each plate's read: the standard crop, then (outside `mode: fast`) the extra crops until one text has most
     /// of the votes; nil when most crops read nothing (a sure first read aside) or the read scores under
-    /// `threshold_o`.
-    private func readPlate(_ detection: PlateDetection, in image: Image, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+    /// `threshold_o`. The plates' crops of each round go through the reader together (batched).
+    private func readPlates(_ detections: [PlateDetection], in image: Image, worker: Worker, options: RecognitionOptions) throws -> [PlateRead?] {
         // A cropped upload is often cut tight at the first or last character; the reader wants some
         // background around the text, so it gets the same margins (edge pixels repeated) as a detection.
         let margins = [(x: configuration.cropMargin, y: configuration.cropMargin)]
             + (options.mode == .fast ? [] : configuration.extraCrops)
-        var reads: [PlateRead] = []
-        var sure = false
-        for (i, m) in margins.enumerated() {
-            let crop = try worker.reader.crop(image, box: detection.box, corners: detection.corners, marginX: m.x, marginY: m.y)
-            if let read = try read(crop, marginY: m.y, detection: detection, worker: worker, options: options) { reads.append(read) }
-            // A first read that fits a template with every character sure needs no second opinion.
-            if i == 0, let first = reads.first, let floor = configuration.sureReadScore, first.matchesTemplate,
-               let least = first.characterScores.min(), least >= floor {
-                sure = true
-                break
+        var reads = [[PlateRead]](repeating: [], count: detections.count)
+        var sure = [Bool](repeating: false, count: detections.count)
+        var open = Set(detections.indices)
+        for (i, m) in margins.enumerated() where !open.isEmpty {
+            let round = open.sorted()
+            let crops = try round.map { try worker.reader.crop(image, box: detections[$0].box, corners: detections[$0].corners, marginX: m.x, marginY: m.y) }
+            let results = try read(crops, marginY: m.y, detections: round.map { detections[$0] }, worker: worker, options: options)
+            for (k, result) in zip(round, results) {
+                if let result { reads[k].append(result) }
+                // A first read that fits a template with every character sure needs no second opinion.
+                if i == 0, let first = reads[k].first, let floor = configuration.sureReadScore, first.matchesTemplate,
+                   let least = first.characterScores.min(), least >= floor {
+                    sure[k] = true
+                    open.remove(k)
+                }
+                // Once a text has a majority of the crops' votes the rest cannot change the outcome.
+                if let leader = reads[k].last, reads[k].filter({ $0.text == leader.text }).count * 2 > margins.count { open.remove(k) }
             }
-            // Once a text has a majority of the crops' votes the rest cannot change the outcome.
-            if let leader = reads.last, reads.filter({ $0.text == leader.text }).count * 2 > margins.count { break }
         }
         // When a later look moved the box and the crops did not agree at once, the first pass's own box gets a vote:
         // the close look sometimes keeps only part of a plate (split at an emblem) or slides onto a lamp beside it.
-        var opinions = margins.count
-        if !sure, options.mode != .fast, let first = detection.firstLook, first.box.iou(detection.box) < configuration.firstLookVoteBelowIoU {
-            let crop = try worker.reader.crop(image, box: first.box, corners: first.corners,
-                                              marginX: configuration.cropMargin, marginY: configuration.cropMargin)
-            if let read = try read(crop, marginY: configuration.cropMargin, detection: detection, worker: worker, options: options) {
-                reads.append(read)
-            }
-            opinions += 1
+        var opinions = [Int](repeating: margins.count, count: detections.count)
+        let second = options.mode == .fast ? [] : detections.indices.filter { k in
+            guard !sure[k], let first = detections[k].firstLook else { return false }
+            return first.box.iou(detections[k].box) < configuration.firstLookVoteBelowIoU
         }
-        // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
-        // or a grille than a plate: most crops must read (a sure first read aside).
-        guard sure || reads.count * 2 > opinions,
-              let read = Self.vote(reads, limit: max(1, min(options.topN, 1000))) else { return nil }
-        guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
-        return read
+        if !second.isEmpty {
+            let crops = try second.map { k in
+                try worker.reader.crop(image, box: detections[k].firstLook!.box, corners: detections[k].firstLook!.corners,
+                                       marginX: configuration.cropMargin, marginY: configuration.cropMargin)
+            }
+            let results = try read(crops, marginY: configuration.cropMargin, detections: second.map { detections[$0] }, worker: worker, options: options)
+            for (k, result) in zip(second, results) {
+                if let result { reads[k].append(result) }
+                opinions[k] += 1
+            }
+        }
+        return detections.indices.map { k in
+            // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
+            // or a grille than a plate: most crops must read (a sure first read aside).
+            guard sure[k] || reads[k].count * 2 > opinions[k],
+                  let read = Self.vote(reads[k], limit: max(1, min(options.topN, 1000))) else { return nil }
+            guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
+            return read
+        }
     }
 
     /// The first pass again on overlapping tiles (`tiles(width:height:factor:)`: 2 x 2 at 1.75), each seen
@@ -455,14 +469,23 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         }
     }
 
-    private func read(_ crop: Image, marginY: Double, detection: PlateDetection, worker: Worker, options: RecognitionOptions) throws -> PlateRead? {
+    /// The reads of `crops` (one run of the reader for all of them), each the plate of the detection at its index.
+    private func read(_ crops: [Image], marginY: Double, detections: [PlateDetection], worker: Worker, options: RecognitionOptions) throws -> [PlateRead?] {
         // Hints narrow the alphabet: a US plate has no Hangul, whatever a sticker looks like.
         let hinted = options.regions.flatMap(RegionTemplates.expand)
         // Hints also say how long a plate is: when the greedy reading has a length no hinted format has, the
         // best readings of the neighbouring lengths the formats do have are decoded from the same output.
         let lengths = hinted.isEmpty ? Set<Int>() : RegionTemplates.lengths(of: hinted)
-        let (characters, fixed) = try worker.reader.read(crop, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted),
-                                                         lengths: lengths)
+        let outputs = try worker.reader.read(crops, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted), lengths: lengths)
+        return zip(zip(crops, detections), outputs).map { item, output in
+            interpret(output, crop: item.0, marginY: marginY, detection: item.1, hinted: hinted, lengths: lengths, options: options)
+        }
+    }
+
+    /// A plate read from the reader's output for one crop: candidates, the region templates' choice, scores.
+    private func interpret(_ output: (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]), crop: Image, marginY: Double,
+                           detection: PlateDetection, hinted: [String], lengths: Set<Int>, options: RecognitionOptions) -> PlateRead? {
+        let (characters, fixed) = output
         let others = lengths.contains(characters.count) ? [] : fixed.filter { abs($0.count - characters.count) == 1 }
         guard !characters.isEmpty else { return nil }
         let texts = CandidateCombiner.topN(characters, n: max(1, min(options.topN, 1000)))

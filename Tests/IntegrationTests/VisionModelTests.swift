@@ -144,6 +144,41 @@ import PlateCore
         }
     }
 
+    /// The bundled reader takes a batch: several crops go through one run and each reads exactly as it does
+    /// alone. A model exported with a fixed batch of 1 (the ctc-like fixture) reads them one run each.
+    @Test func cropsAreReadInBatchesAsTheyReadAlone() throws {
+        let models = DecodeHarness.repositoryRoot.appendingPathComponent("Models").path
+        let bundled = try RecognizerConfiguration.bundled(in: models, workers: 1).reader
+        let reader = try ONNXPlateReader(path: bundled.path, configuration: bundled.configuration)
+        #expect(reader.batchSize == ONNXPlateReader.maximumBatch)
+        let samples = DecodeHarness.repositoryRoot.appendingPathComponent("Samples/plates")
+        let names = try FileManager.default.contentsOfDirectory(atPath: samples.path).filter { $0.hasSuffix(".jpg") }.sorted()
+        // More crops than one batch holds, so that the batches are split too.
+        let crops = try names.prefix(ONNXPlateReader.maximumBatch + 3).map {
+            try ImageCodec.decode(try Data(contentsOf: samples.appendingPathComponent($0)))
+        }
+        #expect(crops.count == ONNXPlateReader.maximumBatch + 3)
+        let batched = try reader.read(crops, allowed: nil, lengths: [6, 7])
+        #expect(batched.count == crops.count)
+        for (crop, together) in zip(crops, batched) {
+            let alone = try reader.read(crop, allowed: nil, lengths: [6, 7])
+            #expect(together.greedy.map(\.best.character) == alone.greedy.map(\.best.character))
+            #expect(zip(together.greedy, alone.greedy).allSatisfy { abs($0.best.probability - $1.best.probability) < 1e-4 })
+            #expect(together.fixed.map { $0.map(\.best.character) } == alone.fixed.map { $0.map(\.best.character) })
+        }
+        // Different crops read differently: the batch did not hand every crop the first one's output.
+        #expect(Set(batched.map { String($0.greedy.map(\.best.character)) }).count > crops.count / 2)
+
+        let ctc = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "0123456789")
+        let single = try ONNXPlateReader(path: fixture("ctc-like.onnx"), configuration: ctc)
+        #expect(single.batchSize == 1)
+        let three = try single.read(Array(crops.prefix(3)), allowed: nil, lengths: [])
+        #expect(three.count == 3)
+        for (crop, r) in zip(crops.prefix(3), three) {
+            #expect(r.greedy.map(\.best.character) == (try single.read(crop)).map(\.best.character))
+        }
+    }
+
     @Test func cropFollowsTheCorners() throws {
         let ctc = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "0123456789")
         let reader = try ONNXPlateReader(path: fixture("ctc-like.onnx"), configuration: ctc)

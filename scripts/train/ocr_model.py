@@ -47,7 +47,7 @@ class PlateReader(nn.Module):
         else:
             y = self.head(f)                          # B x K x 2 x 40
             b, k, h, w = y.shape
-            y = y.reshape(b, k, h * w).permute(0, 2, 1)   # B x T x K (top row then bottom row)
+            y = y.reshape(-1, k, h * w).permute(0, 2, 1)  # B x T x K (top row then bottom row); -1: any batch in the export
         if logits:
             return y
         return torch.softmax(y, dim=2)
