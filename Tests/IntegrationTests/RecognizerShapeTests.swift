@@ -46,9 +46,10 @@ private typealias H = DecodeHarness
         #expect(a.box.iou(b.box) > 0.8)
     }
 
-    @Test func theCloseLookPutsTheBoxOnThePlateNotOnItsRecess() throws {
-        // A rendered US plate in a dark recess with a chrome rim and lamps at its ends, as on many trunk lids:
-        // the first pass takes in part of the recess.
+    @Test func aPlateInARecessIsBoxedOnThePlateNotOnTheRecess() throws {
+        // A rendered US plate in a dark recess with a chrome rim and lamps at its ends, as on many trunk lids.
+        // The detector before session 8 boxed part of the recess in its first pass and only the close look put
+        // the box on the plate; trained with such recesses (det_data.draw_recess) both passes box the plate.
         let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))
         let frame = Image(width: 1280, height: 720, format: .bgr24)
         memset(frame.buffer.bytes, 96, frame.buffer.count)
@@ -71,8 +72,12 @@ private typealias H = DecodeHarness
         let close = try #require(try ONNXRecognizer(configuration: configuration).recognize(frame, options: RecognitionOptions()).plates.first)
         configuration.closeLookWindow = nil
         let first = try #require(try ONNXRecognizer(configuration: configuration).recognize(frame, options: RecognitionOptions()).plates.first)
-        #expect(close.box.iou(truth) > first.box.iou(truth), "close \(close.box) first pass \(first.box)")
-        #expect(close.box.iou(truth) > 0.85, "\(close.box)")
+        let recess = BoundingBox(xmin: Double(x0 - w * 55 / 100), ymin: Double(y0 - h / 5),
+                                 xmax: Double(x0 + w + w * 55 / 100), ymax: Double(y0 + h + h / 5))
+        for (pass, box) in [("close look", close.box), ("first pass", first.box)] {
+            #expect(box.iou(truth) > 0.85, "\(pass): \(box)")
+            #expect(box.iou(recess) < 0.5, "\(pass): \(box)")
+        }
         #expect(close.text == first.text)
     }
 

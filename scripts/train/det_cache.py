@@ -32,7 +32,10 @@ def main():
     ap.add_argument("--hours", type=float, default=6.0)
     ap.add_argument("--reuse", type=float, default=3.0, help="target uses of each sample by the trainer (0: no throttle)")
     ap.add_argument("--ahead", type=int, default=2048)
+    ap.add_argument("--recess", type=float, default=0.0,
+                    help="share of pasted plates drawn in a mounting recess / surround with lamps beside (det_data.draw_recess)")
     args = ap.parse_args()
+    det_data.RECESS_P = args.recess
     os.makedirs(args.out, exist_ok=True)
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 2**31
     rng = random.Random(seed)

@@ -373,6 +373,8 @@ def paste_plate(img, rng, cx, cy, pw, yaw=None):
     pimg = photometric_plate(pimg, rng)
     h, w = img.shape[:2]
     M = cv2.getPerspectiveTransform(pc.astype(np.float32), q.astype(np.float32))
+    if rng.random() < RECESS_P:
+        draw_recess(img, rng, q)
     # frame / shadow behind the plate
     if rng.random() < 0.4:
         grow = q.mean(0) + (q - q.mean(0)) * np.array([1 + rng.uniform(0.03, 0.12), 1 + rng.uniform(0.08, 0.3)], np.float32)
@@ -383,6 +385,67 @@ def paste_plate(img, rng, cx, cy, pw, yaw=None):
     m = (mask.astype(np.float32) / 255.0)[..., None]
     img[:] = (warped * m + img * (1 - m)).astype(np.uint8)
     return q
+
+
+RECESS_P = 0.0  # share of pasted plates drawn in a recess / surround (draw_recess); det_cache.py --recess sets it
+
+
+def draw_recess(img, rng, q):
+    """The panel a plate is mounted in: a recess or surround 1.25-2.8x the plate's width and 1.25-2.2x its
+    height, shadowed, dark or chrome, often edged, with licence lamps at its top, tail / reverse lamps or
+    reflectors right beside the plate, an emblem above. Only the plate is labelled: on US trunks the detector
+    boxed such a panel with the plate at 0.9 and the plate alone at 0.36 (Models/detector/README.md)."""
+    h, w = img.shape[:2]
+    c = q.mean(0)
+    ux = ((q[1] - q[0]) + (q[2] - q[3])) / 2
+    uy = ((q[3] - q[0]) + (q[2] - q[1])) / 2
+    pw, ph = float(np.linalg.norm(ux)), float(np.linalg.norm(uy))
+    if pw < 6 or ph < 3:
+        return
+    sx, sy = rng.uniform(1.25, 2.8), rng.uniform(1.25, 2.2)
+    cc = c + ux * rng.gauss(0, 0.05 * sx) + uy * rng.uniform(-0.12, 0.12) * sy
+    poly = np.array([cc + a * sx / 2 * ux + b * sy / 2 * uy for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))], np.float32)
+    x0, y0 = np.floor(poly.min(0)).astype(int)
+    x1, y1 = np.ceil(poly.max(0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return
+    roi = img[y0:y1, x0:x1].astype(np.float32)
+    kind = rng.random()
+    if kind < 0.45:  # shadowed recess: the body colour, darker
+        col = roi.reshape(-1, 3).mean(0) * rng.uniform(0.25, 0.7)
+    elif kind < 0.8:  # black / dark grey plastic
+        col = np.full(3, rng.uniform(10, 70), np.float32)
+    else:  # chrome / light surround
+        col = np.full(3, rng.uniform(150, 230), np.float32) + np.array([rng.uniform(-10, 10) for _ in range(3)], np.float32)
+    mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+    cv2.fillPoly(mask, [np.round((poly - np.array([x0, y0], np.float32)) * 4).astype(np.int32)], 1.0, cv2.LINE_AA, shift=2)
+    if rng.random() < 0.5:  # rounded inner edge
+        mask = cv2.GaussianBlur(mask, (0, 0), max(0.5, ph * 0.08))
+    shade = np.linspace(rng.uniform(0.6, 1.0), rng.uniform(0.9, 1.25), y1 - y0, dtype=np.float32)[:, None, None]
+    fill = np.clip(col[None, None, :] * shade, 0, 255)
+    m = mask[..., None]
+    img[y0:y1, x0:x1] = (roi * (1 - m) + fill * m).astype(np.uint8)
+    if rng.random() < 0.5:  # edge: chrome strip or dark seam
+        ec = rng.choice([(200, 200, 205), (235, 235, 240), (25, 25, 25), tuple(int(v) for v in col * 0.5)])
+        cv2.polylines(img, [np.round(poly * 4).astype(np.int32)], True, ec, max(1, int(ph * rng.uniform(0.04, 0.15))), cv2.LINE_AA, shift=2)
+    if rng.random() < 0.35:  # licence lamps at the panel's top
+        for a in (-0.3, 0.3):
+            p = cc + a * ux - uy * (sy / 2 - 0.12)
+            cv2.ellipse(img, (int(p[0]), int(p[1])), (max(1, int(pw * 0.07)), max(1, int(ph * 0.06))), 0, 0, 360,
+                        rng.choice([(235, 240, 245), (200, 230, 250)]), -1, cv2.LINE_AA)
+    if rng.random() < 0.4:  # lamps or reflectors right beside the plate, at its height
+        lw, lh = pw * rng.uniform(0.25, 0.8), ph * rng.uniform(0.7, 1.6)
+        gap = pw * rng.uniform(0.03, 0.3)
+        lcol = rng.choice([(30, 30, 200), (40, 40, 160), (60, 120, 230), (225, 225, 225), (40, 140, 230)])
+        for side in (-1, 1):
+            lx = c[0] + side * (pw / 2 + gap) - (lw if side < 0 else 0)
+            draw_lamp(img, rng, lx, c[1] - lh / 2 + ph * rng.gauss(0, 0.1), lw, lh, lcol, mirrored=side > 0)
+    if rng.random() < 0.25:  # emblem / badge above the plate
+        p = cc - uy * (sy / 2 + rng.uniform(0.2, 0.8))
+        ec = rng.choice([(120, 60, 20), (200, 200, 205), (30, 30, 30)])
+        cv2.ellipse(img, (int(p[0]), int(p[1])), (max(1, int(pw * rng.uniform(0.1, 0.25))), max(1, int(ph * rng.uniform(0.2, 0.4)))),
+                    0, 0, 360, ec, -1, cv2.LINE_AA)
 
 
 def photometric_plate(p, rng):
