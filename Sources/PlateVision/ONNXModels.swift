@@ -170,7 +170,7 @@ public final class ONNXPlateReader {
     /// Per-character alternatives of the plate in `crop` (any size; resized to the input size).
     /// `allowed`: the characters the hinted regions' plates can hold (nil: the whole alphabet).
     public func read(_ crop: Image, allowed: Set<Character>? = nil) throws(ModelError) -> [CharacterAlternatives] {
-        ReaderOutputDecoder.decode(try runModel(on: [crop])[0], configuration: configuration, allowed: allowed)
+        try read([crop], allowed: allowed, lengths: [])[0].greedy
     }
 
     /// The greedy reading, and (CTC readers only) the best reading of each length in `lengths` other than

@@ -280,17 +280,18 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         // When a later look moved the box and the crops did not agree at once, the first pass's own box gets a vote:
         // the close look sometimes keeps only part of a plate (split at an emblem) or slides onto a lamp beside it.
         var opinions = [Int](repeating: margins.count, count: detections.count)
-        let second = options.mode == .fast ? [] : detections.indices.filter { k in
-            guard !sure[k], let first = detections[k].firstLook else { return false }
-            return first.box.iou(detections[k].box) < configuration.firstLookVoteBelowIoU
+        let second: [(k: Int, first: PlateDetection.Placement)] = options.mode == .fast ? [] : detections.indices.compactMap { k in
+            guard !sure[k], let first = detections[k].firstLook,
+                  first.box.iou(detections[k].box) < configuration.firstLookVoteBelowIoU else { return nil }
+            return (k, first)
         }
         if !second.isEmpty {
-            let crops = try second.map { k in
-                try worker.reader.crop(image, box: detections[k].firstLook!.box, corners: detections[k].firstLook!.corners,
+            let crops = try second.map {
+                try worker.reader.crop(image, box: $0.first.box, corners: $0.first.corners,
                                        marginX: configuration.cropMargin, marginY: configuration.cropMargin)
             }
-            let results = try read(crops, marginY: configuration.cropMargin, detections: second.map { detections[$0] }, worker: worker, options: options)
-            for (k, result) in zip(second, results) {
+            let results = try read(crops, marginY: configuration.cropMargin, detections: second.map { detections[$0.k] }, worker: worker, options: options)
+            for ((k, _), result) in zip(second, results) {
                 if let result { reads[k].append(result) }
                 opinions[k] += 1
             }
