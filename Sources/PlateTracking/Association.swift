@@ -4,6 +4,8 @@ import PlateCore
 enum Association {
     /// Share of a plate's area that must lie inside a vehicle's box for the plate to be that vehicle's.
     static let plateInVehicle = 0.6
+    /// Overlap (IoU) at which two plate boxes of one frame are one plate seen twice.
+    static let samePlateOverlap = 0.5
 
     /// The targets of one frame: each plate with the vehicle around it (when one is), then the
     /// vehicles around no plate. A vehicle goes to at most one plate: the one it holds most of,

@@ -67,9 +67,18 @@ public struct PlateTracker: Tracker {
         for index in tracks.indices where !matchedTracks.contains(index) {
             tracks[index].missedFrames += 1
         }
+        // Plate boxes this frame already gave to a track (matched, or starting one below).
+        var claimedPlates = matchedTargets.compactMap { targets[$0].plate?.box }
         for (index, target) in targets.enumerated() where !matchedTargets.contains(index) {
             // In plate mode a vehicle alone may keep a track going but does not start one.
             guard target.plate != nil || configuration.detectionMode == .vehicle else { continue }
+            // A second box on a plate already claimed in this frame is the same plate seen twice (a detector
+            // without enough suppression), not a second vehicle: as a track of its own it would report the
+            // plate after one sighting, with no direction, and the real track's event would be suppressed.
+            if let box = target.plate?.box {
+                guard !claimedPlates.contains(where: { $0.iou(box) >= Association.samePlateOverlap }) else { continue }
+                claimedPlates.append(box)
+            }
             // A vehicle without a plate lying mostly inside a vehicle already tracked is a piece of it (a
             // motion blob that fell apart), not a new vehicle.
             if target.plate == nil, let box = target.vehicle?.box, box.area > 0,

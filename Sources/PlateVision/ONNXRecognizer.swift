@@ -214,8 +214,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 confirmationThreshold = max(threshold, configuration.confirmationScore)
             }
             if twoPass {
-                detections = try detections.compactMap { try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold,
-                                                                   firstPassScale: firstPassScale) }
+                detections = Self.distinct(try detections.compactMap {
+                    try refine($0, in: image, worker: worker, floor: floor, confirmAt: confirmationThreshold, firstPassScale: firstPassScale)
+                })
             }
             // Reading time is summed apart: the search of an empty picture detects again after the first reads.
             var reading: UInt64 = 0
@@ -380,6 +381,20 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         guard let own else { return [] }
         guard let tight, let t = closeWindow(box, in: image, aspect: aspect, factor: tight), t.w < own.w else { return [own] }
         return [own, t]
+    }
+
+    /// One detection per plate: the looks may move two first-pass boxes (a plate and a faint proposal beside it, or
+    /// a box that took in a lamp) onto the same plate, and a plate reported twice in one frame starts a second
+    /// track whose one-sighting event then claims the plate (without a direction) before the real track ends.
+    /// Of detections whose boxes overlap by IoU `overlap` or more the stronger stays (the earlier on a tie); the
+    /// rest keep their order.
+    public static func distinct(_ detections: [PlateDetection], overlap: Double = 0.5) -> [PlateDetection] {
+        let strongestFirst = detections.indices.sorted { (detections[$0].score, -$0) > (detections[$1].score, -$1) }
+        var kept: [Int] = []
+        for i in strongestFirst where !kept.contains(where: { detections[$0].box.iou(detections[i].box) >= overlap }) {
+            kept.append(i)
+        }
+        return kept.sorted().map { detections[$0] }
     }
 
     /// Of the looks' detections of the plate at `box` (overlapping it by IoU 0.3 or more, or lying mostly inside

@@ -113,6 +113,18 @@ private typealias H = DecodeHarness
         #expect(ONNXRecognizer.strongest([neighbour], of: wide) == nil)
     }
 
+    @Test func twoLooksThatLandOnOnePlateGiveOneDetection() {
+        // Two first-pass boxes (a plate and a faint proposal just beside it) that the second look moved onto the
+        // same plate: the stronger stays, in its place; a plate next to it (IoU 0) is untouched.
+        let a = PlateDetection(box: BoundingBox(xmin: 600, ymin: 570, xmax: 723, ymax: 616), score: 0.72)
+        let b = PlateDetection(box: BoundingBox(xmin: 604, ymin: 576, xmax: 730, ymax: 622), score: 0.83)
+        let other = PlateDetection(box: BoundingBox(xmin: 900, ymin: 570, xmax: 1020, ymax: 616), score: 0.6)
+        #expect(a.box.iou(b.box) > 0.7)
+        #expect(ONNXRecognizer.distinct([other, a, b]) == [other, b])
+        #expect(ONNXRecognizer.distinct([a, other]) == [a, other])
+        #expect(ONNXRecognizer.distinct([]).isEmpty)
+    }
+
     @Test func aPictureWithNothingReadIsSearchedAgainInTiles() throws {
         // A rendered US plate 84 px wide in a 1920x1080 frame: ~22 px in the full-picture pass, too small to find.
         let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))

@@ -38,6 +38,33 @@ import Testing
         #expect((0..<360).contains(direction))
     }
 
+    @Test func aPlateBoxedTwiceInOneFrameIsOneSightingNotASecondTrack() throws {
+        // Issue 17: a plate moving up the picture, boxed twice in two frames (boxes overlapping by IoU ~0.7). The
+        // second box used to start a track of its own, reported after one sighting with no direction, and the
+        // real track's event was then suppressed as a repeat of it.
+        var scenario = Scenario()
+        scenario.crossing(frames: 0..<30, degrees: 90, speed: 300, text: { _ in "UPW4567" })
+        for frame in [6, 20] {
+            let box = try #require(scenario.plates[frame]?.first?.box)
+            scenario.add(PlateRead(text: "UPW4567", score: 0.97, detectionScore: 0.8, box: box.offsetBy(dx: 4, dy: 6)),
+                         atFrame: frame)
+        }
+        let outputs = scenario.run(frameCount: 60)
+        let event = try #require(outputs.events.only)
+        #expect(outputs.suppressed.isEmpty)
+        #expect(event.frameCount == 30)
+        let direction = try #require(event.direction)
+        #expect(angularDistance(direction, 90) <= 1, "got \(direction)°")
+    }
+
+    @Test func twoPlatesSideBySideInOneFrameStillStartTwoTracks() {
+        // The same-plate rule goes by overlap: two vehicles' plates next to each other are two plates.
+        var scenario = Scenario()
+        scenario.crossing(frames: 0..<20, middle: Point(x: 900, y: 540), degrees: 0, speed: 300, text: { _ in "AAA1111" })
+        scenario.crossing(frames: 0..<20, middle: Point(x: 1040, y: 540), degrees: 0, speed: 300, text: { _ in "BBB2222" })
+        #expect(scenario.run(frameCount: 40).events.count == 2)
+    }
+
     // MARK: Several vehicles
 
     @Test func twoVehiclesAtOnceGiveTwoEvents() {
