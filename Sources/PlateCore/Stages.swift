@@ -71,6 +71,8 @@ public protocol Tracker: Sendable {
     mutating func handle(_ observation: Observation) -> [TrackerOutput]
     /// The stream ended at `time`: reports every track not yet reported and ends them all.
     mutating func flush(at time: MediaTime) -> [TrackerOutput]
+    /// Tracks alive now (reported or not): the pipeline never lets the motion gate skip a frame while one is.
+    var activeTrackCount: Int { get }
 }
 
 /// Where events go: a file, a database, a webhook.

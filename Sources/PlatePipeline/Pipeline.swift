@@ -24,11 +24,18 @@ public import PlateCore
 ///   appends to the buffers, so a slow or stuck sink delays nobody but itself.
 ///
 /// ## Bounds and drops
-/// Per camera at most `queueCapacityPerCamera` frames wait for a worker; when a new frame finds the queue
-/// full the **oldest** queued frame is dropped and counted (latest frame wins). At most
-/// `maxInFlightPerCamera` frames of a camera are with workers or in its re-ordering buffer. So a camera's
-/// frames held for recognition never exceed `queueCapacityPerCamera + maxInFlightPerCamera`, whatever
-/// the load (`CameraHealth.framesHeldHighWater` records it). Best-frame images are kept for at most
+/// Per camera at most `queueCapacityPerCamera` frames wait for a worker (`trackQueueCapacityPerCamera` while
+/// the camera has a live track); when a new frame finds the queue full the **oldest** queued frame is dropped
+/// and counted (latest frame wins). At most `maxInFlightPerCamera` frames of a camera are with workers or in
+/// its re-ordering buffer. So a camera's frames held for recognition never exceed the larger queue capacity
+/// plus `maxInFlightPerCamera`, whatever the load (`CameraHealth.framesHeldHighWater` records it).
+///
+/// ## Spending nothing on empty frames, and catching up
+/// A camera with a motion gate (`CameraConfiguration.gate`, see `MotionGate`) decides on its decode thread,
+/// from a thumbnail of each frame, whether the frame goes to recognition at all: frames where nothing changed
+/// while no track is alive are skipped (counted, never shown to the tracker, like dropped frames). With
+/// `degradeWhenBehind`, a frame taken while its camera has more frames waiting is recognized in `mode: fast`,
+/// so a busy camera catches up rather than drops. Best-frame images are kept for at most
 /// `maxRetainedImagesPerCamera` live tracks, and each sink queues at most its capacity of events, dropping
 /// its oldest when full (counted per sink).
 ///
@@ -130,7 +137,9 @@ public final class Pipeline: Sendable {
             SinkRunner(name: sink.name, capacity: sink.capacity ?? configuration.defaultSinkCapacity, sink: sink.sink,
                        metrics: SinkMetrics(sink: sink.name, factory: factory), logger: configuration.logger)
         }
-        self.state = Locked(PipelineState(cameras: cameras.map { CameraSlot(policy: $0.overflow) }))
+        self.state = Locked(PipelineState(cameras: cameras.map {
+            CameraSlot(policy: $0.overflow, degradable: configuration.degradeWhenBehind && $0.options.mode == .normal)
+        }))
         self.healthTicker = HealthTicker()
     }
 
@@ -272,7 +281,8 @@ public final class Pipeline: Sendable {
     private func logHealth(_ camera: CameraHealth, message: Logger.Message) {
         var metadata: Logger.Metadata = [
             "camera": "\(camera.cameraID)", "state": "\(camera.state.rawValue)",
-            "decoded": "\(camera.framesDecoded)", "recognized": "\(camera.framesRecognized)",
+            "decoded": "\(camera.framesDecoded)", "skipped": "\(camera.framesSkipped)",
+            "recognized": "\(camera.framesRecognized)", "degraded": "\(camera.framesDegraded)",
             "dropped": "\(camera.framesDropped)", "recognition_errors": "\(camera.recognitionErrors)",
             "input_fps": "\(String(format: "%.1f", camera.inputFPS))",
             "recognized_fps": "\(String(format: "%.1f", camera.recognizedFPS))",
@@ -323,6 +333,7 @@ public final class Pipeline: Sendable {
         ])
 
         var end = CameraEnd.endOfStream
+        var gate = camera.configuration.gate.map { MotionGate(settings: $0) }
         while true {
             let started = ContinuousClock.now
             let frame: Frame?
@@ -340,7 +351,15 @@ public final class Pipeline: Sendable {
             }
             guard let frame else { break }
             camera.metrics.decode.record(since: started)
-            if !submit(frame, to: camera, stats: source.stats, policy: policy) {
+            var recognize = true
+            if let settings = gate?.settings {
+                let gating = ContinuousClock.now
+                let live = state.withLock { $0.cameras[index].liveTracks }
+                let thumbnail = GreyThumbnail(frame.image, cell: settings.cell(forWidth: frame.image.width))
+                recognize = gate!.handle(thumbnail, at: frame.mediaTime, liveTracks: live).recognizes
+                camera.metrics.gate.record(since: gating)
+            }
+            if !submit(frame, to: camera, stats: source.stats, policy: policy, recognize: recognize) {
                 end = .stopped
                 break
             }
@@ -350,15 +369,21 @@ public final class Pipeline: Sendable {
         endSource(camera, end: end, stats: stats)
     }
 
-    /// Queues a frame for recognition; returns whether the decoder should go on.
-    private func submit(_ frame: Frame, to camera: CameraRuntime, stats: SourceStats, policy: OverflowPolicy) -> Bool {
+    /// The frames a camera may queue now: more while it has a live track.
+    private func queueCapacity(_ slot: CameraSlot) -> Int {
+        slot.liveTracks > 0 ? max(queueCapacity, configuration.trackQueueCapacityPerCamera ?? queueCapacity) : queueCapacity
+    }
+
+    /// Queues a frame for recognition (counts it as skipped by the gate when `recognize` is false); returns
+    /// whether the decoder should go on.
+    private func submit(_ frame: Frame, to camera: CameraRuntime, stats: SourceStats, policy: OverflowPolicy,
+                        recognize: Bool) -> Bool {
         let index = camera.index
         let now = configuration.now()
         let queued = QueuedFrame(frame: frame, enqueuedAt: .now)
-        let capacity = queueCapacity
-        let waits = policy == .waitForRoom
+        let waits = policy == .waitForRoom && recognize
         let outcome = state.withLock(waitingUntil: { state in
-            !waits || state.stopRequested || state.cameras[index].pending.count < capacity
+            !waits || state.stopRequested || state.cameras[index].pending.count < queueCapacity(state.cameras[index])
         }) { state, waited in
             state.cameras[index].decoded += 1
             state.cameras[index].inputRate.add(at: now)
@@ -367,8 +392,12 @@ public final class Pipeline: Sendable {
             let newReconnects = max(0, stats.reconnects - state.cameras[index].reportedReconnects)
             state.cameras[index].reportedReconnects = max(stats.reconnects, state.cameras[index].reportedReconnects)
             if waited { state.cameras[index].decoderWaits += 1 }
+            guard recognize else {
+                state.cameras[index].skipped += 1
+                return (dropped: Int?.none, reconnects: newReconnects, stop: state.stopRequested)
+            }
             var dropped: Int?
-            if state.cameras[index].pending.count >= capacity {
+            if state.cameras[index].pending.count >= queueCapacity(state.cameras[index]) {
                 // Latest frame wins: the oldest queued frame goes (its image is freed with it).
                 state.cameras[index].pending.removeFirst()
                 state.cameras[index].dropped += 1
@@ -378,9 +407,14 @@ public final class Pipeline: Sendable {
             state.cameras[index].noteHeld()
             return (dropped: dropped, reconnects: newReconnects, stop: state.stopRequested)
         }
+        camera.metrics.decoded.increment()
+        guard recognize else {
+            camera.metrics.skipped.increment()
+            if outcome.reconnects > 0 { camera.metrics.reconnects.increment(by: outcome.reconnects) }
+            return !outcome.stop
+        }
         // Wake an idle worker.
         state.broadcast()
-        camera.metrics.decoded.increment()
         if outcome.reconnects > 0 { camera.metrics.reconnects.increment(by: outcome.reconnects) }
         if let dropped = outcome.dropped {
             camera.metrics.dropped.increment()
@@ -433,8 +467,13 @@ public final class Pipeline: Sendable {
         let camera = cameras[job.camera]
         let frame = job.queued.frame
         camera.metrics.queueWait.record(since: job.queued.enqueuedAt)
+        var options = camera.configuration.options
+        if job.degraded {
+            options.mode = .fast
+            camera.metrics.degraded.increment()
+        }
         let started = ContinuousClock.now
-        let outcome = Result { try recognizer.recognize(frame.image, options: camera.configuration.options) }
+        let outcome = Result { try recognizer.recognize(frame.image, options: options) }
         camera.metrics.recognize.record(since: started)
         let now = configuration.now()
         let lag = now.timeIntervalSince(frame.wallClock)
@@ -510,7 +549,9 @@ public final class Pipeline: Sendable {
             case .track(let completion):
                 let result = camera.track(completion)
                 fanOut(result.deliveries)
+                let live = camera.liveTracks
                 state.withLock { state in
+                    state.cameras[index].liveTracks = live
                     state.cameras[index].trackedCount += 1
                     state.cameras[index].events += result.deliveries.count
                     state.cameras[index].suppressed += result.suppressed
@@ -527,6 +568,7 @@ public final class Pipeline: Sendable {
                     state.cameras[index].suppressed += result.suppressed
                     camera.noteRetention(in: &state.cameras[index])
                     state.cameras[index].phase = .ended
+                    state.cameras[index].liveTracks = 0
                     state.endedCameras += 1
                     return (state.endedCameras == cameras.count,
                             camera.health(state.cameras[index], at: configuration.now()))
@@ -610,6 +652,8 @@ final class CameraRuntime: @unchecked Sendable {
     private var vehicleDetectorErrors = 0
 
     var id: CameraID { configuration.id }
+    /// Tracks alive in the camera's tracker (only its tracker thread asks).
+    var liveTracks: Int { tracker.activeTrackCount }
 
     init(index: Int, configuration: CameraConfiguration, imageLimit: Int, metrics: CameraMetrics, logger: Logger) {
         self.index = index
@@ -679,14 +723,15 @@ final class CameraRuntime: @unchecked Sendable {
     func health(_ slot: CameraSlot, at now: Date) -> CameraHealth {
         CameraHealth(cameraID: configuration.id, state: slot.phase, end: slot.end,
                      sourceDescription: slot.sourceDescription, framesDecoded: slot.decoded,
-                     framesRecognized: slot.recognized, framesDropped: slot.dropped,
+                     framesSkipped: slot.skipped, framesRecognized: slot.recognized, framesDegraded: slot.degraded,
+                     framesDropped: slot.dropped,
                      recognitionErrors: slot.recognitionErrors, inputFPS: slot.inputRate.rate(at: now),
                      recognizedFPS: slot.recognizedRate.rate(at: now), lagSeconds: slot.lag, maxLagSeconds: slot.maxLag,
                      reconnects: slot.sourceStats.reconnects, sourceStats: slot.sourceStats,
                      queueDepth: slot.pending.count, queueHighWater: slot.queueHighWater, framesHeld: slot.held,
                      framesHeldHighWater: slot.heldHighWater, decoderWaits: slot.decoderWaits,
                      retainedImages: slot.retained, retainedImagesHighWater: slot.retainedHighWater,
-                     imagesUnavailable: slot.imagesUnavailable, events: slot.events, suppressed: slot.suppressed,
+                     imagesUnavailable: slot.imagesUnavailable, liveTracks: slot.liveTracks, events: slot.events, suppressed: slot.suppressed,
                      lastMediaTime: slot.lastMediaTime, lastError: slot.lastError)
     }
 }

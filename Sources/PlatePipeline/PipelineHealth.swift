@@ -40,8 +40,12 @@ public struct CameraHealth: Sendable, Equatable {
     public var sourceDescription: String?
     /// Frames pulled from the source.
     public var framesDecoded: Int
+    /// Frames the motion gate kept from recognition (nothing changed, no track alive).
+    public var framesSkipped: Int
     /// Frames recognized (the recognizer returned).
     public var framesRecognized: Int
+    /// Frames recognized in `mode: fast` because the camera was behind (`degradeWhenBehind`).
+    public var framesDegraded: Int
     /// Frames dropped unrecognized because recognition was behind (oldest first).
     public var framesDropped: Int
     /// Frames whose recognition threw; like dropped frames they are not shown to the tracker.
@@ -75,6 +79,8 @@ public struct CameraHealth: Sendable, Equatable {
     public var retainedImagesHighWater: Int
     /// Tracks that got no image because the store was full or the tracker named an unknown frame.
     public var imagesUnavailable: Int
+    /// Tracks alive in the camera's tracker after the last frame it took.
+    public var liveTracks: Int
     /// Events handed to the sinks.
     public var events: Int
     /// Tracks the tracker did not report again (`TrackerOutput.suppressed`).

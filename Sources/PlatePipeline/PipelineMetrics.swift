@@ -5,12 +5,15 @@ import PlateCore
 /// The swift-metrics instruments of one camera, created once (the `camera` dimension is fixed).
 ///
 /// Names follow Prometheus conventions; durations are `Timer`s with milliseconds as the preferred
-/// display unit, one `stage` dimension value per stage: `decode` (time blocked in `nextFrame()`),
+/// display unit, one `stage` dimension value per stage: `decode` (time blocked in `nextFrame()`), `gate` (the
+/// motion gate's thumbnail and decision),
 /// `queue` (a frame's wait for a worker), `recognize`, `track` (tracker + image bookkeeping per frame).
 struct CameraMetrics: Sendable {
     let decoded: Counter
     let recognized: Counter
     let dropped: Counter
+    let skipped: Counter
+    let degraded: Counter
     let recognitionErrors: Counter
     let sourceErrors: Counter
     let reconnects: Counter
@@ -22,6 +25,7 @@ struct CameraMetrics: Sendable {
     let framesHeld: Gauge
     let retainedImages: Gauge
     let decode: Metrics.Timer
+    let gate: Metrics.Timer
     let queueWait: Metrics.Timer
     let recognize: Metrics.Timer
     let track: Metrics.Timer
@@ -37,6 +41,8 @@ struct CameraMetrics: Sendable {
         decoded = counter("platestream_frames_decoded_total")
         recognized = counter("platestream_frames_recognized_total")
         dropped = counter("platestream_frames_dropped_total")
+        skipped = counter("platestream_frames_skipped_total")
+        degraded = counter("platestream_frames_degraded_total")
         recognitionErrors = counter("platestream_recognition_errors_total")
         sourceErrors = counter("platestream_source_errors_total")
         reconnects = counter("platestream_source_reconnects_total")
@@ -48,6 +54,7 @@ struct CameraMetrics: Sendable {
         framesHeld = gauge("platestream_frames_held")
         retainedImages = gauge("platestream_retained_images")
         decode = timer("decode")
+        gate = timer("gate")
         queueWait = timer("queue")
         recognize = timer("recognize")
         track = timer("track")

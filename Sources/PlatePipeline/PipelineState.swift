@@ -19,6 +19,8 @@ struct Job: Sendable {
     let camera: Int
     let sequence: Int
     let queued: QueuedFrame
+    /// Recognize in `mode: fast`: the camera is behind (`PipelineConfiguration.degradeWhenBehind`).
+    let degraded: Bool
 }
 
 /// Closes a source from another thread. `FrameSource.close()` is documented safe from any thread;
@@ -39,6 +41,8 @@ final class SourceCloser: @unchecked Sendable {
 /// results until `nextTrackSeq` comes up.
 struct CameraSlot {
     var policy: OverflowPolicy = .dropOldest
+    /// Whether a frame taken while the camera is behind goes to recognition in `mode: fast`.
+    var degradable = false
     var pending: [QueuedFrame] = []
     var nextDequeueSeq = 0
     var nextTrackSeq = 0
@@ -57,6 +61,12 @@ struct CameraSlot {
     var reportedReconnects = 0
 
     var decoded = 0
+    /// Frames the motion gate kept from recognition.
+    var skipped = 0
+    /// Frames recognized in `mode: fast` because the camera was behind.
+    var degraded = 0
+    /// Tracks alive in the camera's tracker after the last frame it took (read by the motion gate).
+    var liveTracks = 0
     var recognized = 0
     var dropped = 0
     var recognitionErrors = 0
@@ -106,7 +116,8 @@ struct PipelineState {
         cameras.contains { !$0.pending.isEmpty && $0.inFlight < maxInFlight }
     }
 
-    /// Takes the next frame, round-robin over cameras, or nil when there is nothing a worker may take.
+    /// Takes the next frame, round-robin over cameras, or nil when there is nothing a worker may take. A frame of
+    /// a degradable live camera with another of its frames waiting behind it is marked degraded.
     mutating func takeJob(maxInFlight: Int) -> Job? {
         let count = cameras.count
         for step in 0..<count {
@@ -117,7 +128,10 @@ struct PipelineState {
             let sequence = cameras[index].nextDequeueSeq
             cameras[index].nextDequeueSeq += 1
             cameras[index].noteHeld()
-            return Job(camera: index, sequence: sequence, queued: queued)
+            // A file's decoder waits for room and always has the next frame queued: only a live camera is behind.
+            let degraded = cameras[index].degradable && cameras[index].policy == .dropOldest && !cameras[index].pending.isEmpty
+            if degraded { cameras[index].degraded += 1 }
+            return Job(camera: index, sequence: sequence, queued: queued, degraded: degraded)
         }
         return nil
     }

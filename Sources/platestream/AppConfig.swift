@@ -1,5 +1,6 @@
 import Foundation
 import PlateCore
+import PlatePipeline
 import PlateVision
 
 /// Per-camera settings (Plate Recognizer Stream's keys); every key is optional so that `defaults`
@@ -30,9 +31,11 @@ struct CameraSettings: Decodable, Equatable {
     var webhookImageType: String?
     var webhookRequestTimeout: Double?
     var transport: String?
+    /// The motion gate (`MotionGate`): skip recognition of frames where nothing changed and no track is alive.
+    var gating: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case regions, mmc, sample, mode, timezone, version, transport
+        case regions, mmc, sample, mode, timezone, version, transport, gating
         case regionConfig = "region_config", maxFPS = "max_fps", maxPredictionDelay = "max_prediction_delay"
         case memoryDecay = "memory_decay", mergeBuffer = "merge_buffer", detectionMode = "detection_mode"
         case detectionRule = "detection_rule", thresholdD = "threshold_d", thresholdO = "threshold_o"
@@ -69,6 +72,7 @@ struct CameraSettings: Decodable, Equatable {
         m.webhookImageType = webhookImageType ?? base.webhookImageType
         m.webhookRequestTimeout = webhookRequestTimeout ?? base.webhookRequestTimeout
         m.transport = transport ?? base.transport
+        m.gating = gating ?? base.gating
         return m
     }
 
@@ -77,7 +81,8 @@ struct CameraSettings: Decodable, Equatable {
         regions: [], regionConfig: "loose", mmc: false, sample: 2, maxFPS: nil, maxPredictionDelay: 6, memoryDecay: 300,
         mergeBuffer: 0, detectionMode: "plate", detectionRule: "normal", thresholdD: 0.2, thresholdO: 0.6, mode: "normal",
         timezone: nil, version: 2, jsonlinesFile: nil, csvFile: nil, imageDir: nil, saveImages: nil, webhookTargets: [],
-        webhookHeader: nil, webhookImage: false, webhookImageType: "vehicle", webhookRequestTimeout: 30, transport: "tcp")
+        webhookHeader: nil, webhookImage: false, webhookImageType: "vehicle", webhookRequestTimeout: 30, transport: "tcp",
+        gating: true)
 
     /// The recognition options these settings ask for.
     var recognitionOptions: RecognitionOptions {
@@ -87,6 +92,9 @@ struct CameraSettings: Decodable, Equatable {
                            detectionRuleStrict: detectionRule == "strict", mmc: mmc ?? false,
                            searchWhenEmpty: false)
     }
+
+    /// The motion gate's settings, or nil when `gating` is off.
+    var gate: MotionGate.Settings? { gating ?? true ? MotionGate.Settings() : nil }
 
     /// The time zone for `timestamp_local` (the machine's when unset).
     var timeZone: TimeZone { timezone.flatMap(TimeZone.init(identifier:)) ?? .current }

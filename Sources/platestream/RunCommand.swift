@@ -69,6 +69,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Time zone of timestamp_local, e.g. Europe/Paris (single source; default: the machine's).")
     var timezone: String?
 
+    /// `--gating on|off`.
+    enum Gating: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+    @Option(help: "The motion gate: skip recognition of frames where nothing changed and no vehicle is tracked (single source; default on).")
+    var gating: Gating?
+
     @Option(name: .customLong("health-interval"), help: "Seconds between per-camera health lines in the log.")
     var healthInterval: Double = 60
 
@@ -89,7 +95,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--regions: unknown region \"\(region)\"")
         }
         if configPath != nil, jsonlPath != nil || csvPath != nil || imageDir != nil || !regions.isEmpty || sample != nil
-            || maxFPS != nil || timezone != nil || detectionMode != nil {
+            || maxFPS != nil || timezone != nil || detectionMode != nil || gating != nil {
             throw ValidationError("with --config, outputs and camera settings come from the configuration file")
         }
     }
@@ -142,6 +148,7 @@ struct RunPlan {
         if let sample = command.sample { settings.sample = sample }
         if let maxFPS = command.maxFPS { settings.maxFPS = maxFPS }
         if let timezone = command.timezone { settings.timezone = timezone }
+        if let gating = command.gating { settings.gating = gating == .on }
         let cameraID = CameraID(command.cameraID)
         var options = command.input.decodeOptions()
         options.outputFormat = .bgr24
@@ -160,7 +167,7 @@ struct RunPlan {
             id: cameraID, options: settings.recognitionOptions, overflow: .automatic,
             makeSource: { try handOver.take() },
             makeTracker: { PlateTracker(cameraID: cameraID, sourceURL: sourceURL, configuration: tracker) },
-            makeVehicleDetector: vehicleDetectorFactory(tracker, model: false))
+            makeVehicleDetector: vehicleDetectorFactory(tracker, model: false), gate: settings.gate)
 
         let format = EventJSONFormat(version: .v2, timeZone: settings.timeZone)
         var naming = ImageNaming()
@@ -228,7 +235,7 @@ struct RunPlan {
                 id: id, options: settings.recognitionOptions, overflow: .automatic,
                 makeSource: { try makeFrameSource(location: location, cameraID: id, options: decodeOptions, logger: decodeLogger) },
                 makeTracker: { PlateTracker(cameraID: id, sourceURL: sourceURL, configuration: tracker) },
-                makeVehicleDetector: vehicleDetectorFactory(tracker, model: false)))
+                makeVehicleDetector: vehicleDetectorFactory(tracker, model: false), gate: settings.gate))
             if let dir = settings.imageDir {
                 let saves = Set(settings.saveImages ?? ["frame"])
                 naming.writers[id] = EventImageWriter.Configuration(
@@ -372,7 +379,8 @@ struct RunPlan {
     func execute(logger: Logger) throws -> Outcome {
         let pipeline = try Pipeline(
             configuration: PipelineConfiguration(
-                workerCount: workers, healthLogInterval: .milliseconds(Int64(healthInterval * 1000)),
+                workerCount: workers, queueCapacityPerCamera: 2, trackQueueCapacityPerCamera: 6, degradeWhenBehind: true,
+                healthLogInterval: .milliseconds(Int64(healthInterval * 1000)),
                 logger: Logger(label: "platestream.pipeline")),
             cameras: cameras, recognizer: recognizer, sinks: sinks)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = outboxes.map {
@@ -416,7 +424,8 @@ struct RunPlan {
                 failures.append("camera \(camera.cameraID): \(message)")
             case nil: end = camera.state.rawValue
             }
-            lines.append("  camera \(camera.cameraID): decoded \(camera.sourceStats.decoded), recognized \(camera.framesRecognized), "
+            lines.append("  camera \(camera.cameraID): decoded \(camera.sourceStats.decoded), skipped by the gate \(camera.framesSkipped), "
+                         + "recognized \(camera.framesRecognized) (\(camera.framesDegraded) in fast mode to catch up), "
                          + "dropped \(camera.framesDropped), recognition errors \(camera.recognitionErrors), "
                          + "events \(camera.events), reconnects \(camera.reconnects) (\(end))")
         }

@@ -37,11 +37,17 @@ private typealias H = DecodeHarness
     }
 
     static func events(_ video: String, _ extra: [String] = []) async throws -> [Event] {
+        var stderr = ""
+        return try await events(video, extra, stderr: &stderr)
+    }
+
+    static func events(_ video: String, _ extra: [String], stderr: inout String) async throws -> [Event] {
         let binary = try H.platestreamBinary()
         let path = H.repositoryRoot.appendingPathComponent("Samples/scenes/\(video)").path
         let models = H.repositoryRoot.appendingPathComponent("Models").path
         let r = try await H.offPool { try H.runProcess(binary, ["run", path, "--no-progress", "--models", models] + extra, timeout: 600) }
         #expect(r.status == 0, "\(r.stderr.suffix(2000))")
+        stderr = r.stderr
         return try r.stdout.split(separator: "\n").map { line in
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let result = try #require((object["results"] as? [[String: Any]])?.first)
@@ -120,6 +126,39 @@ private typealias H = DecodeHarness
         let events = try await Self.events("night.mp4")
         let extra = Self.checkPlated(events, truth, scene: "night")
         #expect(extra.isEmpty, "events for no vehicle: \(extra.map { "\($0.plate ?? "-") at \($0.position)" })")
+    }
+
+    /// The motion gate (on by default) against no gate, on every scene: the same events (plates, count,
+    /// direction within 10°, `position_sec` within one sampled frame), and on the mostly empty scene most frames
+    /// are never recognized. Returns nothing; prints the share of frames skipped per scene.
+    @Test(arguments: ["street.mp4", "night.mp4", "rain.mp4"])
+    func theMotionGateChangesNoEvent(video: String) async throws {
+        let (gated, skipped, decoded) = try await Self.eventsAndSkips(video, ["--gating", "on"])
+        let (ungated, none, _) = try await Self.eventsAndSkips(video, ["--gating", "off"])
+        #expect(none == 0)
+        print("gate: \(video): \(skipped) of \(decoded) decoded frames skipped")
+        #expect(gated.count == ungated.count, "\(video): \(gated.map { $0.plate ?? "-" }) vs \(ungated.map { $0.plate ?? "-" })")
+        for event in ungated {
+            let twin = try #require(gated.first { $0.plate == event.plate }, "\(video): no gated event for \(event.plate ?? "-")")
+            #expect(abs(twin.position - event.position) <= 2.0 / 25 + 1e-6, "\(video) \(event.plate ?? "-"): position_sec")
+            switch (twin.direction, event.direction) {
+            case let (a?, b?): #expect(Self.angle(a, b) <= 10, "\(video) \(event.plate ?? "-"): direction \(a) vs \(b)")
+            case (nil, nil): break
+            default: Issue.record("\(video) \(event.plate ?? "-"): direction \(String(describing: twin.direction)) vs \(String(describing: event.direction))")
+            }
+        }
+    }
+
+    /// The events of `video`, and from the run's summary the frames the gate skipped and the frames decoded.
+    static func eventsAndSkips(_ video: String, _ extra: [String]) async throws -> ([Event], Int, Int) {
+        var summary = ""
+        let events = try await events(video, extra, stderr: &summary)
+        let line = try #require(summary.split(separator: "\n").first { $0.contains("skipped by the gate") }, "\(summary)")
+        func number(after label: String) -> Int? {
+            guard let range = line.range(of: label + " ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        return (events, try #require(number(after: "skipped by the gate")), try #require(number(after: "decoded")))
     }
 
     /// Multi-frame voting against the best single frame, on the rain scene (rain streaks, noise, blur, drops over

@@ -41,6 +41,8 @@ struct TextTracker: Tracker {
         self.log = log
     }
 
+    var activeTrackCount: Int { open.count }
+
     mutating func handle(_ observation: Observation) -> [TrackerOutput] {
         precondition(observation.cameraID == cameraID, "observation of another camera")
         log.append(observation)

@@ -1,0 +1,158 @@
+import Foundation
+public import PlateCore
+
+/// Whether a camera's frame is worth recognizing: a pure state machine over small grey thumbnails
+/// (`GreyThumbnail`), one per camera, fed every frame the sampler kept, in order.
+///
+/// Most frames of a gate or street camera hold no vehicle. The gate keeps a background (a running mean of
+/// each cell) and calls a cell *changed* when it differs from the background by more than `threshold`
+/// grey levels after the global light change is taken out (the median ratio of frame to background over all
+/// cells, so a cloud, an exposure step or a slow dusk moves nothing). A frame is recognized when
+/// - it is the first (or the picture changed size, or the clock went back): there is no background yet, and
+///   the `hold` after it is recognized too;
+/// - the tracker has a live track on this camera: a frame in which a track is alive is never skipped;
+/// - enough cells changed (`minChangedFraction` of them, and at least `minChangedCells`): something is there
+///   that the background does not hold, moving or newly stopped;
+/// - something changed less than `hold` seconds ago: recognition runs a few frames behind decoding, so a
+///   vehicle's first frames may not have made a track yet when the next frame is gated;
+/// - nothing was recognized for `heartbeat` seconds: a safety net that costs one frame in a few seconds.
+/// Otherwise it is skipped.
+///
+/// The background learns fast where nothing changed (`learningRate`: drift, shadows, compression noise) and
+/// slowly where something did (`foregroundRate`), so that a vehicle that parks is absorbed after a while
+/// (about `1 / foregroundRate` frames) instead of keeping the camera busy for ever once its track ended.
+public struct MotionGate: Sendable {
+    /// The gate's settings; the defaults are for 160-cell-wide thumbnails of fixed traffic cameras.
+    public struct Settings: Sendable, Hashable {
+        /// Grey levels a cell must differ from the background by (after the light change) to count as changed.
+        public var threshold: Double = 18
+        /// Share of the cells that must change for the frame to be recognized.
+        public var minChangedFraction: Double = 0.001
+        /// Fewest changed cells that count, whatever the share (a tiny thumbnail).
+        public var minChangedCells: Int = 4
+        /// Seconds after the last change during which frames are still recognized.
+        public var hold: Double = 1.0
+        /// Longest run of skipped frames, in seconds, before one is recognized anyway.
+        public var heartbeat: Double = 4.0
+        /// How fast unchanged cells follow the picture (per frame).
+        public var learningRate: Double = 0.1
+        /// How fast changed cells are absorbed into the background (per frame).
+        public var foregroundRate: Double = 0.004
+        /// Thumbnail width to aim for, in cells: the cell is the picture width over this (at least 1 pixel).
+        public var cellsAcross: Int = 160
+
+        /// The defaults.
+        public init() {}
+
+        /// The thumbnail cell size, in pixels, for a picture `width` pixels wide.
+        public func cell(forWidth width: Int) -> Int { max(1, width / max(1, cellsAcross)) }
+    }
+
+    /// Why a frame is recognized, or that it is not.
+    public enum Decision: Hashable, Sendable {
+        /// Recognize the frame, for this reason.
+        case recognize(Reason)
+        /// Skip it: nothing changed and no track is alive.
+        case skip
+
+        /// Whether the frame goes to recognition.
+        public var recognizes: Bool { self != .skip }
+    }
+
+    /// Why a frame is recognized.
+    public enum Reason: String, Hashable, Sendable {
+        /// No background yet (first frame, new picture size, clock restarted).
+        case start
+        /// The camera's tracker has a live track.
+        case track
+        /// Enough cells differ from the background.
+        case change
+        /// Something changed within `hold` seconds.
+        case hold
+        /// Nothing was recognized for `heartbeat` seconds.
+        case heartbeat
+    }
+
+    /// The settings.
+    public let settings: Settings
+    private var background: [Double] = []
+    private var size: (width: Int, height: Int) = (0, 0)
+    private var lastTime: Double?
+    private var lastChange = -Double.infinity
+    private var lastRecognized = -Double.infinity
+    /// Share of cells that changed in the last frame (0...1), for logs and tests.
+    public private(set) var changedFraction = 0.0
+
+    /// A gate with `settings`.
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+    }
+
+    /// Takes the next frame's thumbnail, shown at `time`, and the number of tracks alive on the camera now;
+    /// says whether to recognize the frame, and learns the frame into the background.
+    public mutating func handle(_ thumbnail: GreyThumbnail, at time: MediaTime, liveTracks: Int) -> Decision {
+        let now = time.seconds
+        let restarted = lastTime.map { now < $0 } ?? false
+        lastTime = now
+        guard !background.isEmpty, size == (thumbnail.width, thumbnail.height), !restarted else {
+            background = thumbnail.values.map(Double.init)
+            size = (thumbnail.width, thumbnail.height)
+            // Nothing is known yet, and the tracker is a few frames behind: the first `hold` counts as changed.
+            lastChange = now
+            changedFraction = 0
+            return recognized(.start, at: now)
+        }
+        let changed = learn(thumbnail)
+        changedFraction = Double(changed) / Double(thumbnail.values.count)
+        let enough = changed >= max(settings.minChangedCells,
+                                    Int((settings.minChangedFraction * Double(thumbnail.values.count)).rounded(.up)))
+        if enough { lastChange = now }
+        if liveTracks > 0 { return recognized(.track, at: now) }
+        if enough { return recognized(.change, at: now) }
+        if now - lastChange < settings.hold { return recognized(.hold, at: now) }
+        if now - lastRecognized >= settings.heartbeat { return recognized(.heartbeat, at: now) }
+        return .skip
+    }
+
+    private mutating func recognized(_ reason: Reason, at now: Double) -> Decision {
+        lastRecognized = now
+        return .recognize(reason)
+    }
+
+    /// Compares the thumbnail with the background (light change taken out), updates the background and
+    /// returns how many cells changed.
+    private mutating func learn(_ thumbnail: GreyThumbnail) -> Int {
+        let gain = Self.lightGain(thumbnail.values, background)
+        var changed = 0
+        for i in background.indices {
+            let value = Double(thumbnail.values[i])
+            let expected = gain * background[i]
+            let differs = abs(value - expected) > settings.threshold
+            if differs { changed += 1 }
+            // The background follows the light change at once (it is the light, not a vehicle), then learns.
+            let base = expected
+            background[i] = base + (differs ? settings.foregroundRate : settings.learningRate) * (value - base)
+        }
+        return changed
+    }
+
+    /// The global light change from `background` to `values`: the median of the per-cell ratios (on a log
+    /// scale in 1 % steps), so that vehicles covering under half the picture do not move it.
+    static func lightGain(_ values: [UInt8], _ background: [Double]) -> Double {
+        // Bins of log-ratio from 1/4 to 4, in steps of ln(1.01).
+        let step = 0.00995, half = 140
+        var histogram = [Int](repeating: 0, count: 2 * half + 1)
+        for i in background.indices {
+            // +8 keeps black cells from making huge ratios out of noise.
+            let ratio = (Double(values[i]) + 8) / (background[i] + 8)
+            let bin = Int((log(ratio) / step).rounded()) + half
+            histogram[min(max(bin, 0), 2 * half)] += 1
+        }
+        var seen = 0
+        for (bin, count) in histogram.enumerated() {
+            seen += count
+            if 2 * seen >= background.count { return exp(Double(bin - half) * step) }
+        }
+        return 1
+    }
+}
