@@ -6,6 +6,10 @@
     night.mp4        1280x720, 25 fps, 6 s: low light, sensor noise, headlight glare, IR-lit plates
     rain.mp4         1280x720, 25 fps, 8 s: small plates under rain streaks, lens drops, noise, blur and flicker
                      that change every frame: single frames are often misread, the whole pass is readable
+    quiet-1080.mp4   1920x1080, 25 fps, 60 s: the crossroads, mostly empty (three vehicles in short windows), with
+                     sensor noise, a slow illumination drift and swaying leaves (a mostly idle camera; motion gating)
+    directions.mp4   1280x720, 25 fps, 40.8 s: 16 vehicles crossing a plain yard in 8 image directions, each
+                     once near and slow and once far and fast (event directions against the truth)
 
 Each video gets a JSON beside it (street.json, ...) saying, per vehicle, its plate, style, colour, direction of
 travel in the image, when it is in the frame, when its plate is readable, its best frame, and its vehicle and
@@ -17,7 +21,7 @@ per-frame perspective warp, so its corners, and so its box, are known exactly. D
 encoder thread, bit-exact muxing; a re-run gives the same files (with the same Debian fonts installed).
 
 Scene geometry is written once in 1280x720 "base" pixels and scaled to the output size.
-Usage: scenes.py [--out Samples/scenes] [--only street|night|street-1080|rain]... [--check]
+Usage: scenes.py [--out Samples/scenes] [--only street|night|street-1080|rain|quiet-1080|directions]... [--check]
 """
 from __future__ import annotations
 
@@ -100,6 +104,35 @@ def along_road(t0, t1, y0, y1, cx, ease):
 
 def fixed(cx, yb, w):
     return lambda t: (cx, yb, w)
+
+
+def crossing(t0, deg, speed, through, w):
+    """A pose crossing the picture in a straight line at constant size: image direction deg (as direction_deg:
+    0 right, 90 up the image, counter-clockwise), speed in base px/s, along the line through `through` (a
+    position (cx, yb) of the body's bottom centre). At t0 the sprite (body, padding, shadow) is just outside the
+    picture; the pose ends once it is out again (pose.span = (t0, t1))."""
+    dx, dy = math.cos(math.radians(deg)), -math.sin(math.radians(deg))
+    lo, hi = -math.inf, math.inf
+    # s: px along the line from `through`; the sprite's extent on each axis, [p + s d + a, p + s d + b], must
+    # meet (0, L)
+    for p, d, a, b, L in ((through[0], dx, -(0.5 + PAD_X) * w, (0.5 + PAD_X) * w, BASE_W),
+                          (through[1], dy, -BODY_H * w, PAD_B * w, BASE_H)):
+        if abs(d) < 1e-9:
+            assert p + b > 0 and p + a < L, "crossing: the line misses the picture"
+            continue
+        s0, s1 = sorted(((-p - b) / d, (L - p - a) / d))
+        lo, hi = max(lo, s0), min(hi, s1)
+    assert lo < hi, "crossing: the line misses the picture"
+    lo, hi = lo - 2, hi + 2
+    t1 = t0 + (hi - lo) / speed
+
+    def pose(t):
+        if t < t0 or t > t1:
+            return None
+        s = lo + (t - t0) * speed
+        return (through[0] + s * dx, through[1] + s * dy, w)
+    pose.span = (t0, t1)
+    return pose
 
 
 BODY_H = 0.70   # body height / width (rear or front view, wheels included)
@@ -254,6 +287,52 @@ def rain_vehicles():
     ]
 
 
+def quiet_vehicles():
+    """The 60 s quiet scene: the street's crossroads without the parked car, three vehicles in short windows;
+    no vehicle is in the picture for about three quarters of the frames."""
+    return [
+        # left -> right on the near lane, rear view
+        Vehicle(1, "yellow", "rear", linear(10.4, 14.6, (-230, 704, 412), (1510, 704, 412)), "us", 113, yaw=0.04),
+        # down the vertical road toward the camera, front view, growing
+        Vehicle(2, "grey", "front", along_road(30.0, 36.0, -5, 1215, 905, 1.4), "eu", 123, plate_frac=0.42),
+        # right -> left on the near lane, rear view
+        Vehicle(3, "blue", "rear", linear(48.4, 52.4, (1520, 704, 400), (-240, 704, 400)), "br_mercosul", 133,
+                yaw=-0.04),
+    ]
+
+
+# The directions scene: straight crossings of a plain paved yard in the eight image directions, each direction
+# once near and slow and once far and fast. Body widths in base px (plates 0.46 of that: 158 and 124 px wide),
+# speeds in base px/s.
+NEAR, FAR = 350, 275
+SLOW, FAST = 150, 450
+
+
+def directions_vehicles():
+    """The 40.8 s directions scene, vehicles in order of appearance, one or two at a time, placed so that no box
+    comes within 70 px of where another is or was half a second before or after (truth() checks only that none
+    overlap). Lines through a point (cx, yb); the corner-cutting lines of the near diagonal ones (commented) keep
+    their plates whole and readable for 1.6-1.8 s."""
+    return [
+        Vehicle(1, "red", "rear", crossing(0.2, 45, SLOW, (1100, 675), NEAR), "eu", 201),  # bottom-right corner
+        Vehicle(2, "white", "front", crossing(0.2, 225, FAST, (350, 350), FAR), "us", 202),
+        Vehicle(3, "green", "rear", crossing(2.88, 90, FAST, (420, 500), FAR), "br_mercosul", 203),
+        Vehicle(4, "silver", "front", crossing(5.04, 315, SLOW, (1075, 200), NEAR), "us", 204),  # top-right corner
+        Vehicle(5, "blue", "rear", crossing(6.24, 180, FAST, (640, 690), FAR), "br_old", 205),
+        Vehicle(6, "orange", "front", crossing(9.68, 270, FAST, (860, 500), FAR), "us", 206),
+        Vehicle(7, "grey", "front", crossing(10.48, 225, SLOW, (250, 150), NEAR), "br_mercosul", 207),  # top-left
+        Vehicle(8, "brown", "rear", crossing(11.6, 180, SLOW, (640, 385), NEAR), "br_old", 208),
+        Vehicle(9, "yellow", "rear", crossing(16.0, 0, SLOW, (640, 705), NEAR), "eu", 209),
+        Vehicle(10, "black", "front", crossing(22.56, 315, FAST, (400, 600), FAR), "br_mercosul", 210),
+        Vehicle(11, "silver", "rear", crossing(25.28, 45, FAST, (575, 575), FAR), "br_old", 211),
+        Vehicle(12, "red", "front", crossing(26.96, 0, FAST, (640, 300), FAR), "us", 238),
+        Vehicle(13, "white", "rear", crossing(28.12, 135, SLOW, (150, 650), NEAR), "us", 213),  # bottom-left
+        Vehicle(14, "blue", "rear", crossing(30.88, 135, FAST, (650, 350), FAR), "br_mercosul", 224),
+        Vehicle(15, "green", "front", crossing(33.56, 270, SLOW, (980, 500), NEAR), "br_old", 215),
+        Vehicle(16, "orange", "rear", crossing(34.16, 90, SLOW, (300, 500), NEAR), "br_mercosul", 216),
+    ]
+
+
 # The rain scene's per-frame degradation (see Renderer.rain), drawn afresh every frame. Tuned with the current
 # models so that about half the single-frame reads of each plate are wrong (characters lost under drops, smears
 # and glints, or mistaken under blur and noise) and a wrong read of one plate outscores all its right ones, while
@@ -275,11 +354,27 @@ RAIN = dict(
     flicker=0.10,         # sigma of the per-frame brightness gain
 )
 
+# The quiet scene's ambient change, so that its empty stretches are not still (beside the sensor noise every
+# scene has): see Renderer.sway and Renderer.frame.
+AMBIENT = dict(
+    noise=2.2,            # sensor noise sigma (as street's), fresh every frame
+    drift=0.045,          # global illumination: gain 1 - drift * cos(2 pi t / length), 0.955 -> 1.045 -> 0.955
+    sway=[(1170, 300, 70), (1240, 215, 48)],  # tree crowns (x, y, r in base px, as drawn by background())
+    leaves=220,           # leaves drawn on each crown (per 50 px of radius, squared)
+    sway_px=2.5,          # the crown's slow sway at its top (base px) ...
+    sway_period=(2.9, 3.7),  # ... with this period per tree (s)
+    flutter_px=0.8,       # and a faint flutter of the leaves, varying across the crown
+    flutter_period=0.8,
+)
+
 SCENES = {
     "street": dict(size=(1280, 720), seconds=14, vehicles=street_vehicles, night=False, seed=1),
     "street-1080": dict(size=(1920, 1080), seconds=14, vehicles=street_vehicles, night=False, seed=1),
     "night": dict(size=(1280, 720), seconds=6, vehicles=night_vehicles, night=True, seed=2),
     "rain": dict(size=(1280, 720), seconds=8, vehicles=rain_vehicles, night=False, seed=7, rain=RAIN, crf=31),
+    "quiet-1080": dict(size=(1920, 1080), seconds=60, vehicles=quiet_vehicles, night=False, seed=1, ambient=AMBIENT),
+    "directions": dict(size=(1280, 720), seconds=40.8, vehicles=directions_vehicles, night=False, seed=9,
+                       backdrop="yard"),
 }
 
 
@@ -351,6 +446,61 @@ def background(W, H, seed, night):
     return np.clip(img, 0, 255).astype(np.float32)
 
 
+def yard(W, H, seed):
+    """A plain paved yard at W x H (the directions scene): asphalt with blotches, grain and aggregate, a few
+    repair patches, cracks, oil stains and two manhole covers; no lines or marks a reader could take for text."""
+    k = W / BASE_W
+    rng = np.random.default_rng(seed)
+    low = rng.standard_normal((18, 32)).astype(np.float32)
+    mid = rng.standard_normal((90, 160)).astype(np.float32)
+    lowf = cv2.resize(low, (W, H), interpolation=cv2.INTER_CUBIC)
+    midf = cv2.resize(mid, (W, H), interpolation=cv2.INTER_CUBIC)
+    fine = np.random.default_rng(seed + 100).standard_normal((H, W)).astype(np.float32)
+    fine = cv2.GaussianBlur(fine, (0, 0), 0.8 * k)
+    img = np.zeros((H, W, 3), np.float32)
+    img[:] = (98, 100, 102)
+    img += (lowf * 8 + midf * 3 + fine * 3.5)[..., None]
+    # repair patches: slightly darker or lighter rotated rectangles with soft edges
+    patch = np.zeros((H, W), np.float32)
+    for _ in range(6):
+        c = (rng.uniform(0, W), rng.uniform(0, H))
+        size = (rng.uniform(90, 260) * k, rng.uniform(60, 180) * k)
+        pts = cv2.boxPoints((c, size, rng.uniform(-20, 20))).astype(np.int32)
+        cv2.fillPoly(patch, [pts], float(rng.choice([-1, 1]) * rng.uniform(6, 12)), cv2.LINE_AA)
+    img += cv2.GaussianBlur(patch, (0, 0), 1.5 * k)[..., None]
+    # oil stains: soft dark ellipses
+    stain = np.zeros((H, W), np.float32)
+    for _ in range(5):
+        cv2.ellipse(stain, (int(rng.uniform(0, W)), int(rng.uniform(0, H))),
+                    (int(rng.uniform(20, 60) * k), int(rng.uniform(10, 30) * k)), rng.uniform(0, 180), 0, 360,
+                    rng.uniform(8, 16), -1, cv2.LINE_AA)
+    img -= cv2.GaussianBlur(stain, (0, 0), 8 * k)[..., None]
+    # cracks: thin dark random walks
+    for _ in range(8):
+        x, y = rng.uniform(0, W), rng.uniform(0, H)
+        ang = rng.uniform(0, 2 * math.pi)
+        pts = []
+        for _ in range(int(rng.integers(8, 20))):
+            pts.append((int(x * 16), int(y * 16)))
+            ang += rng.normal(0, 0.5)
+            step = rng.uniform(8, 18) * k
+            x, y = x + step * math.cos(ang), y + step * math.sin(ang)
+        cv2.polylines(img, [np.array(pts, np.int32)], False, (62, 64, 66), max(1, int(round(1.2 * k))), cv2.LINE_AA,
+                      4)
+    # two manhole covers
+    for (x, y, r) in [(300, 560, 34), (1010, 180, 30)]:
+        c = (int(x * k), int(y * k))
+        cv2.circle(img, c, int(r * k), (74, 76, 78), -1, cv2.LINE_AA)
+        cv2.circle(img, c, int(r * k), (58, 60, 62), max(2, int(4 * k)), cv2.LINE_AA)
+        cv2.circle(img, c, int(r * 0.55 * k), (82, 84, 86), max(1, int(2 * k)), cv2.LINE_AA)
+    # aggregate: sparse light and dark specks
+    speck = np.random.default_rng(seed + 200).random((H, W)).astype(np.float32)
+    speck = (speck > 0.99) * 32.0 - (speck < 0.008) * 24.0
+    img += cv2.GaussianBlur(speck.astype(np.float32), (0, 0), 0.6 * k)[..., None]
+    img += (fine * 1.5)[..., None]
+    return np.clip(img, 0, 255).astype(np.float32)
+
+
 def glow(frame, cx, cy, r, color, strength):
     """Add a Gaussian light bloom (headlight glare) at (cx, cy), radius r, into a float frame."""
     H, W = frame.shape[:2]
@@ -368,11 +518,12 @@ class Renderer:
         self.name = name
         self.W, self.H = spec["size"]
         self.k = self.W / BASE_W
-        self.frames = spec["seconds"] * FPS
+        self.frames = int(round(spec["seconds"] * FPS))
         self.night = spec["night"]
         self.seed = spec["seed"]
         self.rain_fx = spec.get("rain")
         self.crf = spec.get("crf")
+        self.ambient = spec.get("ambient")
         self.vehicles = spec["vehicles"]()
         for v in self.vehicles:
             if v.style:
@@ -383,10 +534,40 @@ class Renderer:
             wmax = max(p[2] for p in (v.pose(i / FPS) for i in range(self.frames)) if p)
             bw = int(math.ceil(min(wmax, 640) * self.k))
             self.sprites[v.id] = (draw_sprite(v, bw, self.night), bw)
-        self.bg = background(self.W, self.H, self.seed, self.night)
+        if spec.get("backdrop") == "yard":
+            self.bg = yard(self.W, self.H, self.seed)
+        else:
+            self.bg = background(self.W, self.H, self.seed, self.night)
         if self.rain_fx:  # overcast and wet: darker, lower contrast, a cold grey haze
             d = self.rain_fx["dim"]
             self.bg = self.bg * d + (1 - d) * np.array([118, 112, 104], np.float32) * 0.55
+        self.crowns = []
+        if self.ambient:  # per swaying crown: its region, sample grid, weights (feathered disc, top heavier), phases
+            k = self.k
+            for n, (x, y, r) in enumerate(self.ambient["sway"]):
+                # foliage texture in the crown (the street's crowns are flat discs; a moving flat disc changes
+                # only at its rim), then the crown's region and weights
+                rng = np.random.default_rng(self.seed + 300 + n)
+                x0, y0 = max(0, int((x - 1.4 * r) * k)), max(0, int((y - 1.4 * r) * k))
+                roi = self.bg[y0:int((y + 1.4 * r) * k), x0:int((x + 1.4 * r) * k)]
+                leaf = roi.copy()
+                for _ in range(int(self.ambient["leaves"] * (r / 50) ** 2)):
+                    a, d = rng.uniform(0, 2 * math.pi), r * math.sqrt(rng.uniform(0, 1))
+                    c = (int(((x + d * math.cos(a)) * k - x0) * 16), int(((y + d * math.sin(a)) * k - y0) * 16))
+                    ax = (int(rng.uniform(2.5, 6) * k * 16), int(rng.uniform(1.5, 3.5) * k * 16))
+                    g = rng.uniform(0.6, 1.35)
+                    cv2.ellipse(leaf, c, ax, rng.uniform(0, 180), 0, 360, (40 * g, 84 * g, 50 * g), -1, cv2.LINE_AA, 4)
+                m = np.zeros(roi.shape[:2], np.float32)
+                cv2.circle(m, (int(x * k) - x0, int(y * k) - y0), int(1.1 * r * k), 1.0, -1, cv2.LINE_AA)
+                m = m[..., None]
+                roi[:] = roi * (1 - m) + cv2.GaussianBlur(leaf, (0, 0), 0.5 * k) * m
+                x1, y1 = min(self.W, int((x + 1.4 * r) * k)), min(self.H, int((y + 1.4 * r) * k))
+                ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+                disc = np.zeros(xs.shape, np.float32)
+                cv2.circle(disc, (int(x * k) - x0, int(y * k) - y0), int(1.1 * r * k), 1.0, -1, cv2.LINE_AA)
+                disc = cv2.GaussianBlur(disc, (0, 0), 0.15 * r * k)
+                top = np.clip((y * k + r * k - ys) / (2 * r * k), 0, 1)
+                self.crowns.append(((x0, y0, x1, y1), xs, ys, disc, disc * top, (xs * 0.09 + ys * 0.13) / k))
 
     def place(self, v, t):
         """Image geometry of v at time t (output px): body quad, plate quad, z (bottom row), or None."""
@@ -445,14 +626,30 @@ class Renderer:
         """Frame i as BGR uint8, and the (vehicle, geometry) pairs in it."""
         t = i / FPS
         frame = self.bg.copy()
+        if self.ambient:
+            self.sway(frame, t)
         placed = [(v, self.place(v, t)) for v in self.vehicles]
         placed = [(v, g) for v, g in placed if g is not None]
         for v, g in sorted(placed, key=lambda vg: vg[1]["z"]):  # nearer (lower) vehicles drawn last
             self.draw(frame, v, g)
         if self.rain_fx:
             self.rain(frame, i, placed)
+        if self.ambient:  # a slow, smooth illumination drift over the whole picture, the same at both ends
+            frame *= 1 - self.ambient["drift"] * math.cos(2 * math.pi * i / self.frames)
         frame += noise_rng.standard_normal((self.H, self.W, 1), dtype=np.float32) * sigma
         return np.clip(frame + 0.5, 0, 255).astype(np.uint8), placed
+
+    def sway(self, frame, t):
+        """Leaves in the wind (the quiet scene), on the background before the vehicles: each listed tree crown is
+        resampled from the background displaced by a slow sway, largest at its top, and a faint flutter whose
+        phase varies across the crown."""
+        fx, k = self.ambient, self.k
+        for n, ((x0, y0, x1, y1), xs, ys, disc, top, phase) in enumerate(self.crowns):
+            s = fx["sway_px"] * k * math.sin(2 * math.pi * t / fx["sway_period"][n % 2] + 1.7 * n)
+            w = 2 * math.pi * t / fx["flutter_period"]
+            dx = top * s + disc * (fx["flutter_px"] * k) * np.sin(w + phase)
+            dy = disc * (0.6 * fx["flutter_px"] * k) * np.cos(1.3 * w + 1.3 * phase)
+            frame[y0:y1, x0:x1] = cv2.remap(self.bg, xs - dx, ys - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     def rain(self, frame, i, placed):
         """The rain scene's degradation of frame i (float BGR, in place), all of it drawn afresh every frame
@@ -548,7 +745,8 @@ class Renderer:
             return path, truth
         enc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
         noise_rng = np.random.default_rng(self.seed + 1000)
-        sigma = self.rain_fx["noise"] if self.rain_fx else 7.0 if self.night else 2.2
+        fx = self.rain_fx or self.ambient
+        sigma = fx["noise"] if fx else 7.0 if self.night else 2.2
         for i in range(self.frames):
             enc.stdin.write(self.frame(i, noise_rng, sigma)[0].tobytes())
         enc.stdin.close()
@@ -667,7 +865,7 @@ def main():
     args = ap.parse_args()
     cv2.setNumThreads(1)
     all_texts = {}
-    for name in args.only or ["street", "night", "street-1080", "rain"]:
+    for name in args.only or ["street", "night", "street-1080", "rain", "quiet-1080", "directions"]:
         path, truth = Renderer(name, SCENES[name]).run(args.out, args.check)
         for v in truth["vehicles"]:
             if v["plate"]:
@@ -677,6 +875,11 @@ def main():
                                           " ".join("%d:%s@%ss" % (v["id"], v["plate"], v["best_sec"])
                                                    for v in truth["vehicles"])))
         if args.check:
+            seen = set()
+            for v in truth["vehicles"]:
+                seen.update(range(int(round(v["enter_sec"] * FPS)), int(round(v["leave_sec"] * FPS)) + 1))
+            print("  frames with no vehicle in the picture: %d of %d (%.1f %%)" % (
+                truth["frames"] - len(seen), truth["frames"], 100.0 * (truth["frames"] - len(seen)) / truth["frames"]))
             for v in truth["vehicles"]:
                 print("  %d %-9s %-11s dir=%-4s in %5.2f-%5.2f  plate %s-%s best %s w=%s" % (
                     v["id"], v["plate"], v["style"], v["direction_deg"], v["enter_sec"], v["leave_sec"],

@@ -31,6 +31,12 @@ enum Association {
         return withPlates + alone
     }
 
+    /// Whether a box touches the picture's edge (within 2 px): a plate entering or leaving, read in part.
+    static func isCut(_ box: BoundingBox, in imageSize: ImageSize) -> Bool {
+        imageSize.width > 0 && (box.xmin <= 2 || box.ymin <= 2 || box.xmax >= Double(imageSize.width) - 2
+            || box.ymax >= Double(imageSize.height) - 2)
+    }
+
     /// Pairs tracks with targets, greedily by affinity (best pairs first); each side is used at most once.
     static func match(tracks: [Track], targets: [Target], at time: Double, imageSize: ImageSize,
                       configuration: TrackerConfiguration) -> [(track: Int, target: Int)] {
@@ -101,10 +107,7 @@ enum Association {
             // Only the plate boxes count here: vehicle boxes (motion blobs above all) merge and split, and a
             // new vehicle passing where an old one was must not hand its plate to the old track.
             // A plate cut by the picture's edge (entering or leaving) is read in part: its text proves nothing.
-            let cut = { (box: BoundingBox) in
-                imageSize.width > 0 && (box.xmin <= 2 || box.ymin <= 2 || box.xmax >= Double(imageSize.width) - 2
-                    || box.ymax >= Double(imageSize.height) - 2)
-            }
+            let cut = { (box: BoundingBox) in isCut(box, in: imageSize) }
             let partial = target.plate.map { cut($0.box) } ?? false || track.lastPlateBox.map(cut) ?? false
             if let similarity, similarity < 0.5, plateOverlap < 0.5, !partial { return nil }
         }

@@ -60,7 +60,8 @@ public struct PlateTracker: Tracker {
             matchedTargets.insert(match.target)
             // A reported track keeps absorbing frames (for association) but has no event left to
             // illustrate, so the pipeline need not keep any more images for it.
-            if tracks[match.track].absorb(targets[match.target], at: frame), !tracks[match.track].reported {
+            if tracks[match.track].absorb(targets[match.target], at: frame, imageSize: observation.imageSize),
+               !tracks[match.track].reported {
                 outputs.append(.bestFrameChanged(tracks[match.track].id, frameIndex: frame.index))
             }
         }
@@ -85,7 +86,7 @@ public struct PlateTracker: Tracker {
                expectedVehicles.contains(where: { ($0.intersection(box)?.area ?? 0) >= 0.5 * box.area }) {
                 continue
             }
-            let track = Track(id: TrackID(nextTrackNumber), target: target, frame: frame)
+            let track = Track(id: TrackID(nextTrackNumber), target: target, frame: frame, imageSize: observation.imageSize)
             nextTrackNumber += 1
             tracks.append(track)
             outputs.append(.started(track.id, frameIndex: frame.index))

@@ -62,14 +62,18 @@ struct BestFrame {
     var read: PlateRead?
     var vehicle: VehicleDetection?
 
-    /// Whether a sighting makes a better event frame: any plate read beats none; then the higher
-    /// reading score; then the larger plate (more pixels to look at). Without plates, the more
-    /// confident vehicle detection, then the larger one.
+    /// Whether a sighting makes a better event frame: any plate read beats none; a whole plate beats one cut
+    /// by the picture's edge (a plate leaving the picture can still read surely, and its frame then shows half
+    /// a plate at a moment the plate was not in view); then the higher reading score; then the larger plate
+    /// (more pixels to look at). Without plates, the more confident vehicle detection, then the larger one.
     /// Why not "the read closest to the consensus": the pipeline keeps only the current best
     /// frame's image, so the best frame must never move back to a frame it was told to drop.
-    func isWorse(than target: Target) -> Bool {
+    func isWorse(than target: Target, imageSize: ImageSize) -> Bool {
         switch (read, target.plate) {
         case let (current?, candidate?):
+            let (currentCut, candidateCut) = (Association.isCut(current.box, in: imageSize),
+                                              Association.isCut(candidate.box, in: imageSize))
+            if currentCut != candidateCut { return currentCut }
             return candidate.score > current.score || (candidate.score == current.score && candidate.box.area > current.box.area)
         case (nil, _?): return true
         case (_?, nil): return false
@@ -107,16 +111,16 @@ struct Track {
     private(set) var vehiclePath: [PathPoint] = []
     private(set) var best: BestFrame
 
-    init(id: TrackID, target: Target, frame: FrameStamp) {
+    init(id: TrackID, target: Target, frame: FrameStamp, imageSize: ImageSize) {
         self.id = id
         self.firstSeen = frame
         self.lastSeen = frame
         self.best = BestFrame(frame: frame, read: target.plate, vehicle: target.vehicle)
-        _ = absorb(target, at: frame)
+        _ = absorb(target, at: frame, imageSize: imageSize)
     }
 
     /// Adds a sighting; returns whether it became the best frame.
-    mutating func absorb(_ target: Target, at frame: FrameStamp) -> Bool {
+    mutating func absorb(_ target: Target, at frame: FrameStamp, imageSize: ImageSize) -> Bool {
         let time = frame.time.seconds
         lastSeen = frame
         missedFrames = 0
@@ -137,7 +141,7 @@ struct Track {
             vehicles.append((vehicle, time))
             if vehicles.count > Track.vehicleLimit { vehicles = Track.thinned(vehicles) }
         }
-        guard frame != best.frame, best.isWorse(than: target) else { return false }
+        guard frame != best.frame, best.isWorse(than: target, imageSize: imageSize) else { return false }
         best = BestFrame(frame: frame, read: target.plate, vehicle: target.vehicle)
         return true
     }

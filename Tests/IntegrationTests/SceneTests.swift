@@ -121,6 +121,17 @@ private typealias H = DecodeHarness
         }
     }
 
+    /// Issue 17: vehicles moving in 8 directions, near and slow or far and fast (`directions.mp4`): each gets one
+    /// event, its plate, and a direction within 20° of the truth (none null).
+    @Test func everyDirectionOfTravelIsReported() async throws {
+        let truth = try Self.truth("directions")
+        let events = try await Self.events("directions.mp4")
+        let extra = Self.checkPlated(events, truth, scene: "directions")
+        #expect(extra.isEmpty, "events for no vehicle: \(extra.map { "\($0.plate ?? "-") at \($0.position)" })")
+        #expect(Set(truth.vehicles.compactMap(\.direction_deg)).count == 8)
+        #expect(events.allSatisfy { $0.direction != nil })
+    }
+
     @Test func nightSceneIsReadToo() async throws {
         let truth = try Self.truth("night")
         let events = try await Self.events("night.mp4")
@@ -130,13 +141,15 @@ private typealias H = DecodeHarness
 
     /// The motion gate (on by default) against no gate, on every scene: the same events (plates, count,
     /// direction within 10°, `position_sec` within one sampled frame), and on the mostly empty scene most frames
-    /// are never recognized. Returns nothing; prints the share of frames skipped per scene.
-    @Test(arguments: ["street.mp4", "night.mp4", "rain.mp4"])
+    /// are never recognized. Prints the share of sampled frames skipped per scene.
+    @Test(arguments: ["street.mp4", "night.mp4", "rain.mp4", "quiet-1080.mp4", "directions.mp4"])
     func theMotionGateChangesNoEvent(video: String) async throws {
-        let (gated, skipped, decoded) = try await Self.eventsAndSkips(video, ["--gating", "on"])
+        let (gated, skipped, recognized) = try await Self.eventsAndSkips(video, ["--gating", "on"])
         let (ungated, none, _) = try await Self.eventsAndSkips(video, ["--gating", "off"])
         #expect(none == 0)
-        print("gate: \(video): \(skipped) of \(decoded) decoded frames skipped")
+        print("gate: \(video): \(skipped) of \(skipped + recognized) sampled frames skipped")
+        // 77 % of the mostly empty scene's frames show no vehicle; the gate must keep most of them from the models.
+        if video.hasPrefix("quiet") { #expect(skipped * 2 >= skipped + recognized, "\(skipped) of \(skipped + recognized)") }
         #expect(gated.count == ungated.count, "\(video): \(gated.map { $0.plate ?? "-" }) vs \(ungated.map { $0.plate ?? "-" })")
         for event in ungated {
             let twin = try #require(gated.first { $0.plate == event.plate }, "\(video): no gated event for \(event.plate ?? "-")")
@@ -149,7 +162,7 @@ private typealias H = DecodeHarness
         }
     }
 
-    /// The events of `video`, and from the run's summary the frames the gate skipped and the frames decoded.
+    /// The events of `video`, and from the run's summary the frames the gate skipped and the frames recognized.
     static func eventsAndSkips(_ video: String, _ extra: [String]) async throws -> ([Event], Int, Int) {
         var summary = ""
         let events = try await events(video, extra, stderr: &summary)
@@ -158,7 +171,7 @@ private typealias H = DecodeHarness
             guard let range = line.range(of: label + " ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }
-        return (events, try #require(number(after: "skipped by the gate")), try #require(number(after: "decoded")))
+        return (events, try #require(number(after: "skipped by the gate")), try #require(number(after: "recognized")))
     }
 
     /// Multi-frame voting against the best single frame, on the rain scene (rain streaks, noise, blur, drops over

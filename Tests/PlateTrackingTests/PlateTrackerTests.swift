@@ -359,6 +359,20 @@ import Testing
         #expect(plate.bestRead.score == scores.max())
     }
 
+    @Test func aPlateCutByThePictureEdgeIsNotTheBestFrame() throws {
+        // A plate leaving at the right edge reads most surely in its last frame, half out of the picture: the
+        // event's frame is the best whole plate instead (issue 17's directions scene: position_sec after the
+        // plate had left).
+        var scenario = Scenario()
+        scenario.crossing(frames: 0..<20, middle: Point(x: 1700, y: 540), degrees: 0, speed: 400, text: { _ in "EDG1234" },
+                          score: { $0 == 19 ? 0.99 : ($0 == 8 ? 0.95 : 0.85) })
+        var last = try #require(scenario.plates[19]?.first)
+        last.box = BoundingBox(xmin: last.box.xmin, ymin: last.box.ymin, xmax: Double(Scenario.imageSize.width), ymax: last.box.ymax)
+        scenario.plates[19] = [last]
+        let event = try #require(scenario.run(frameCount: 40).events.only)
+        #expect(event.bestFrameIndex == 8)
+    }
+
     @Test func positionSecIsTheMediaTimeOfTheBestRead() throws {
         var scenario = Scenario()
         scenario.crossing(frames: 10..<30, degrees: 0, speed: 300, text: { _ in "POS1234" },

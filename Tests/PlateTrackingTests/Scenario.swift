@@ -11,7 +11,7 @@ struct Scenario {
     var fps = 10
     var configuration = TrackerConfiguration()
     /// Sightings per frame index.
-    private(set) var plates: [Int: [PlateRead]] = [:]
+    var plates: [Int: [PlateRead]] = [:]
     private(set) var vehicles: [Int: [VehicleDetection]] = [:]
 
     init(fps: Int = 10, configuration: TrackerConfiguration = TrackerConfiguration()) {
