@@ -19,8 +19,11 @@ public import PlateCore
 /// Otherwise it is skipped.
 ///
 /// The background learns fast where nothing changed (`learningRate`: drift, shadows, compression noise) and
-/// slowly where something did (`foregroundRate`), so that a vehicle that parks is absorbed after a while
-/// (about `1 / foregroundRate` frames) instead of keeping the camera busy for ever once its track ended.
+/// slowly where something did (`foregroundRate`). Changed cells that have held still for `absorbStill` seconds
+/// are taken into the background at once when nothing else in the picture moves: a vehicle that parked after
+/// its track ended, or the road left bare by a vehicle that was in the first frame (a "ghost"), would otherwise
+/// keep the camera busy. (While something moves they wait: the flat roof of a slow vehicle holds still too, and
+/// absorbing it would leave a ghost behind it.)
 public struct MotionGate: Sendable {
     /// The gate's settings; the defaults are for 160-cell-wide thumbnails of fixed traffic cameras.
     public struct Settings: Sendable, Hashable {
@@ -38,6 +41,8 @@ public struct MotionGate: Sendable {
         public var learningRate: Double = 0.1
         /// How fast changed cells are absorbed into the background (per frame).
         public var foregroundRate: Double = 0.004
+        /// Seconds a changed cell must hold still (within `threshold` of itself) to become background.
+        public var absorbStill: Double = 3.0
         /// Thumbnail width to aim for, in cells: the cell is the picture width over this (at least 1 pixel).
         public var cellsAcross: Int = 160
 
@@ -76,6 +81,9 @@ public struct MotionGate: Sendable {
     /// The settings.
     public let settings: Settings
     private var background: [Double] = []
+    /// Each cell's value in the previous frame, and since when it has held still.
+    private var previous: [UInt8] = []
+    private var stillSince: [Double] = []
     private var size: (width: Int, height: Int) = (0, 0)
     private var lastTime: Double?
     private var lastChange = -Double.infinity
@@ -96,16 +104,18 @@ public struct MotionGate: Sendable {
         lastTime = now
         guard !background.isEmpty, size == (thumbnail.width, thumbnail.height), !restarted else {
             background = thumbnail.values.map(Double.init)
+            previous = thumbnail.values
+            stillSince = Array(repeating: now, count: thumbnail.values.count)
             size = (thumbnail.width, thumbnail.height)
             // Nothing is known yet, and the tracker is a few frames behind: the first `hold` counts as changed.
             lastChange = now
             changedFraction = 0
             return recognized(.start, at: now)
         }
-        let changed = learn(thumbnail)
+        let needed = max(settings.minChangedCells, Int((settings.minChangedFraction * Double(thumbnail.values.count)).rounded(.up)))
+        let changed = learn(thumbnail, at: now, moving: needed)
         changedFraction = Double(changed) / Double(thumbnail.values.count)
-        let enough = changed >= max(settings.minChangedCells,
-                                    Int((settings.minChangedFraction * Double(thumbnail.values.count)).rounded(.up)))
+        let enough = changed >= needed
         if enough { lastChange = now }
         if liveTracks > 0 { return recognized(.track, at: now) }
         if enough { return recognized(.change, at: now) }
@@ -120,19 +130,26 @@ public struct MotionGate: Sendable {
     }
 
     /// Compares the thumbnail with the background (light change taken out), updates the background and
-    /// returns how many cells changed.
-    private mutating func learn(_ thumbnail: GreyThumbnail) -> Int {
+    /// returns how many cells changed. Still changed cells are absorbed when fewer than `moving` changed cells move.
+    private mutating func learn(_ thumbnail: GreyThumbnail, at now: Double, moving: Int) -> Int {
         let gain = Self.lightGain(thumbnail.values, background)
         var changed = 0
+        var still: [Int] = []
         for i in background.indices {
             let value = Double(thumbnail.values[i])
-            let expected = gain * background[i]
-            let differs = abs(value - expected) > settings.threshold
-            if differs { changed += 1 }
+            if abs(value - Double(previous[i])) > settings.threshold { stillSince[i] = now }
+            previous[i] = thumbnail.values[i]
             // The background follows the light change at once (it is the light, not a vehicle), then learns.
-            let base = expected
-            background[i] = base + (differs ? settings.foregroundRate : settings.learningRate) * (value - base)
+            let expected = gain * background[i]
+            guard abs(value - expected) > settings.threshold else {
+                background[i] = expected + settings.learningRate * (value - expected)
+                continue
+            }
+            background[i] = expected + settings.foregroundRate * (value - expected)
+            if now - stillSince[i] >= settings.absorbStill { still.append(i) } else { changed += 1 }
         }
+        guard changed < moving else { return changed + still.count }
+        for i in still { background[i] = Double(thumbnail.values[i]) }
         return changed
     }
 

@@ -37,7 +37,7 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("option"), help: ArgumentHelp("Extra FFmpeg input option (repeatable).", valueName: "key=value"))
     var extraOptions: [String] = []
 
-    @Option(help: "Decoder threads (0: one per core).")
+    @Option(help: "Decoder threads (0: one per core for one source, one per camera with several).")
     var threads: Int = 0
 
     func validate() throws {
