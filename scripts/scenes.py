@@ -378,16 +378,23 @@ SCENES = {
 }
 
 
-def background(W, H, seed, night):
-    """The static scene at W x H (geometry in base px, scaled)."""
-    k = W / BASE_W
+def texture_fields(W, H, seed, k):
+    """The random fields a ground is textured with: large blotches and mid-size mottling (the same at every
+    size), fine grain; and the generator, for what the caller draws next from the same seed."""
     rng = np.random.default_rng(seed)
-    low = rng.standard_normal((18, 32)).astype(np.float32)          # large blotches, same at every size
+    low = rng.standard_normal((18, 32)).astype(np.float32)
     mid = rng.standard_normal((90, 160)).astype(np.float32)
     lowf = cv2.resize(low, (W, H), interpolation=cv2.INTER_CUBIC)
     midf = cv2.resize(mid, (W, H), interpolation=cv2.INTER_CUBIC)
     fine = np.random.default_rng(seed + 100).standard_normal((H, W)).astype(np.float32)
     fine = cv2.GaussianBlur(fine, (0, 0), 0.8 * k)
+    return rng, lowf, midf, fine
+
+
+def background(W, H, seed, night):
+    """The static scene at W x H (geometry in base px, scaled)."""
+    k = W / BASE_W
+    rng, lowf, midf, fine = texture_fields(W, H, seed, k)
 
     img = np.zeros((H, W, 3), np.float32)
     # verge: grass and paving
@@ -450,13 +457,7 @@ def yard(W, H, seed):
     """A plain paved yard at W x H (the directions scene): asphalt with blotches, grain and aggregate, a few
     repair patches, cracks, oil stains and two manhole covers; no lines or marks a reader could take for text."""
     k = W / BASE_W
-    rng = np.random.default_rng(seed)
-    low = rng.standard_normal((18, 32)).astype(np.float32)
-    mid = rng.standard_normal((90, 160)).astype(np.float32)
-    lowf = cv2.resize(low, (W, H), interpolation=cv2.INTER_CUBIC)
-    midf = cv2.resize(mid, (W, H), interpolation=cv2.INTER_CUBIC)
-    fine = np.random.default_rng(seed + 100).standard_normal((H, W)).astype(np.float32)
-    fine = cv2.GaussianBlur(fine, (0, 0), 0.8 * k)
+    rng, lowf, midf, fine = texture_fields(W, H, seed, k)
     img = np.zeros((H, W, 3), np.float32)
     img[:] = (98, 100, 102)
     img += (lowf * 8 + midf * 3 + fine * 3.5)[..., None]
