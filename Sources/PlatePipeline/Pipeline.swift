@@ -28,16 +28,16 @@ public import PlateCore
 /// the camera has a live track); when a new frame finds the queue full the **oldest** queued frame is dropped
 /// and counted (latest frame wins). At most `maxInFlightPerCamera` frames of a camera are with workers or in
 /// its re-ordering buffer. So a camera's frames held for recognition never exceed the larger queue capacity
-/// plus `maxInFlightPerCamera`, whatever the load (`CameraHealth.framesHeldHighWater` records it).
+/// plus `maxInFlightPerCamera`, whatever the load (`CameraHealth.framesHeldHighWater` records it). Best-frame
+/// images are kept for at most `maxRetainedImagesPerCamera` live tracks, and each sink queues at most its
+/// capacity of events, dropping its oldest when full (counted per sink).
 ///
 /// ## Spending nothing on empty frames, and catching up
 /// A camera with a motion gate (`CameraConfiguration.gate`, see `MotionGate`) decides on its decode thread,
 /// from a thumbnail of each frame, whether the frame goes to recognition at all: frames where nothing changed
 /// while no track is alive are skipped (counted, never shown to the tracker, like dropped frames). With
 /// `degradeWhenBehind`, a frame taken while its camera has more frames waiting is recognized in `mode: fast`,
-/// so a busy camera catches up rather than drops. Best-frame images are kept for at most
-/// `maxRetainedImagesPerCamera` live tracks, and each sink queues at most its capacity of events, dropping
-/// its oldest when full (counted per sink).
+/// so a busy camera catches up rather than drops.
 ///
 /// ## Dropped and failed frames are skipped, not shown empty
 /// A frame dropped before recognition, or whose recognition threw, is **not** given to the tracker.
@@ -356,7 +356,7 @@ public final class Pipeline: Sendable {
                 let gating = ContinuousClock.now
                 let live = state.withLock { $0.cameras[index].liveTracks }
                 let thumbnail = GreyThumbnail(frame.image, cell: settings.cell(forWidth: frame.image.width))
-                recognize = gate!.handle(thumbnail, at: frame.mediaTime, liveTracks: live).recognizes
+                recognize = gate?.handle(thumbnail, at: frame.mediaTime, liveTracks: live).recognizes ?? true
                 camera.metrics.gate.record(since: gating)
             }
             if !submit(frame, to: camera, stats: source.stats, policy: policy, recognize: recognize) {
@@ -408,14 +408,13 @@ public final class Pipeline: Sendable {
             return (dropped: dropped, reconnects: newReconnects, stop: state.stopRequested)
         }
         camera.metrics.decoded.increment()
+        if outcome.reconnects > 0 { camera.metrics.reconnects.increment(by: outcome.reconnects) }
         guard recognize else {
             camera.metrics.skipped.increment()
-            if outcome.reconnects > 0 { camera.metrics.reconnects.increment(by: outcome.reconnects) }
             return !outcome.stop
         }
         // Wake an idle worker.
         state.broadcast()
-        if outcome.reconnects > 0 { camera.metrics.reconnects.increment(by: outcome.reconnects) }
         if let dropped = outcome.dropped {
             camera.metrics.dropped.increment()
             if shouldLog(occurrence: dropped) {
