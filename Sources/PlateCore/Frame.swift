@@ -73,13 +73,17 @@ public struct Frame: Sendable {
     public let wallClock: Date
     /// The pixels.
     public let image: Image
+    /// The same picture already scaled down to what a recognizer's first detection pass looks at
+    /// (`FirstPassSizing`), when the source was asked for it; nil otherwise.
+    public let scaled: Image?
 
     /// Creates a frame.
-    public init(cameraID: CameraID, index: Int, mediaTime: MediaTime, wallClock: Date, image: Image) {
+    public init(cameraID: CameraID, index: Int, mediaTime: MediaTime, wallClock: Date, image: Image, scaled: Image? = nil) {
         self.cameraID = cameraID
         self.index = index
         self.mediaTime = mediaTime
         self.wallClock = wallClock
         self.image = image
+        self.scaled = scaled
     }
 }

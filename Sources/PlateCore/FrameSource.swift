@@ -42,6 +42,8 @@ public struct SourceStats: Sendable, Equatable {
     public var delivered: Int = 0
     /// Frames decoded but skipped by sampling (`sample`, `max_fps`).
     public var droppedBySampling: Int = 0
+    /// Frames sampling throws away that were not even decoded (non-reference frames left out by the decoder).
+    public var notDecoded: Int = 0
     /// Successful reconnections after a failure (live sources).
     public var reconnects: Int = 0
     /// Packets or frames the decoder rejected as corrupt.

@@ -103,6 +103,11 @@ public struct BoundingBox: Hashable, Sendable {
     public func offsetBy(dx: Double, dy: Double) -> BoundingBox {
         BoundingBox(xmin: xmin + dx, ymin: ymin + dy, xmax: xmax + dx, ymax: ymax + dy)
     }
+
+    /// The box with every coordinate multiplied: x by `sx`, y by `sy` (from a scaled copy of a picture to the picture).
+    public func scaledBy(sx: Double, sy: Double) -> BoundingBox {
+        BoundingBox(xmin: xmin * sx, ymin: ymin * sy, xmax: xmax * sx, ymax: ymax * sy)
+    }
 }
 
 /// The four corners of a plate as found in the image; a plate seen at an angle is not a rectangle.
@@ -131,6 +136,12 @@ public struct Quad: Hashable, Sendable {
     public func offsetBy(dx: Double, dy: Double) -> Quad {
         func move(_ p: Point) -> Point { Point(x: p.x + dx, y: p.y + dy) }
         return Quad(topLeft: move(topLeft), topRight: move(topRight), bottomRight: move(bottomRight), bottomLeft: move(bottomLeft))
+    }
+
+    /// The quadrilateral with x multiplied by `sx` and y by `sy`.
+    public func scaledBy(sx: Double, sy: Double) -> Quad {
+        func scale(_ p: Point) -> Point { Point(x: p.x * sx, y: p.y * sy) }
+        return Quad(topLeft: scale(topLeft), topRight: scale(topRight), bottomRight: scale(bottomRight), bottomLeft: scale(bottomLeft))
     }
 
     /// The smallest axis-aligned box holding all four corners.

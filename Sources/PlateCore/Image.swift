@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pixel layouts PlateStream passes between stages.
 public enum PixelFormat: String, Sendable, Codable, CaseIterable {
     /// Packed 8-bit blue, green, red: what OpenCV and the recognizer expect.
@@ -25,12 +27,21 @@ public final class PixelBuffer: @unchecked Sendable {
     public let bytes: UnsafeMutableRawPointer
     /// Size of the allocation in bytes.
     public let count: Int
+    /// Where the memory goes back to when the buffer goes away (nil: it is freed).
+    private let pool: PixelBufferPool?
 
     /// Allocates `count` bytes (uninitialised).
     public init(count: Int) {
         precondition(count >= 0, "negative buffer size")
         self.count = count
         self.bytes = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        self.pool = nil
+    }
+
+    fileprivate init(bytes: UnsafeMutableRawPointer, count: Int, pool: PixelBufferPool) {
+        self.bytes = bytes
+        self.count = count
+        self.pool = pool
     }
 
     /// Allocates and copies `bytes`.
@@ -39,7 +50,59 @@ public final class PixelBuffer: @unchecked Sendable {
         if let base = bytes.baseAddress { self.bytes.copyMemory(from: base, byteCount: bytes.count) }
     }
 
-    deinit { bytes.deallocate() }
+    deinit {
+        if let pool { pool.recycle(bytes, count: count) } else { bytes.deallocate() }
+    }
+}
+
+/// Pixel memory that is used again: a buffer handed out by `buffer(count:)` returns its memory here when the last
+/// image holding it goes away, and the next request of the same size takes it instead of a new allocation.
+///
+/// Why: a decoder hands out one picture of the same size per frame. Each new 6 MB (1080p BGR) allocation is a fresh
+/// mmap (glibc serves blocks that large from mmap, and `run` keeps it so, so that memory goes back to the system),
+/// and touching it costs ~1 500 page faults and the kernel zeroing every page. The pool keeps at most `spares`
+/// free buffers, so memory still follows the frames alive plus a small, fixed margin. Thread-safe.
+public final class PixelBufferPool: @unchecked Sendable {
+    /// Most free buffers kept for reuse; more are freed.
+    public let spares: Int
+    private let lock = NSLock()
+    private var free: [(bytes: UnsafeMutableRawPointer, count: Int)] = []
+    private var counters = (allocated: 0, reused: 0)
+
+    /// A pool keeping up to `spares` free buffers.
+    public init(spares: Int = 3) {
+        precondition(spares >= 0, "spares must not be negative")
+        self.spares = spares
+    }
+
+    deinit { for block in free { block.bytes.deallocate() } }
+
+    /// A buffer of `count` bytes (uninitialised): a free one of that size when there is one, else a new one.
+    public func buffer(count: Int) -> PixelBuffer {
+        precondition(count >= 0, "negative buffer size")
+        let reused: UnsafeMutableRawPointer? = lock.withLock {
+            guard let i = free.lastIndex(where: { $0.count == count }) else {
+                counters.allocated += 1
+                return nil
+            }
+            counters.reused += 1
+            return free.remove(at: i).bytes
+        }
+        let bytes = reused ?? UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        return PixelBuffer(bytes: bytes, count: count, pool: self)
+    }
+
+    /// Buffers allocated anew and buffers handed out again, so far.
+    public var statistics: (allocated: Int, reused: Int) { lock.withLock { counters } }
+
+    fileprivate func recycle(_ bytes: UnsafeMutableRawPointer, count: Int) {
+        let kept = lock.withLock {
+            guard free.count < spares else { return false }
+            free.append((bytes, count))
+            return true
+        }
+        if !kept { bytes.deallocate() }
+    }
 }
 
 /// A decoded picture: size, pixel format, row stride and the pixels.

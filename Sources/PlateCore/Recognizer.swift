@@ -85,4 +85,19 @@ public struct RecognitionResult: Sendable {
 public protocol PlateRecognizer: AnyObject, Sendable {
     /// Recognizes the plates in a BGR24 image. Throws only when a model fails, never for "no plate".
     func recognize(_ image: Image, options: RecognitionOptions) throws -> RecognitionResult
+    /// The sizes the first detection pass sees pictures at, when it can take them already scaled; nil when not.
+    var firstPassSizing: FirstPassSizing? { get }
+    /// Recognizes the plates in `image`, given `scaled`, the same picture at `firstPassSizing`'s size (made by
+    /// the decoder), for the first detection pass. A `scaled` picture of another size is not used.
+    func recognize(_ image: Image, scaled: Image?, options: RecognitionOptions) throws -> RecognitionResult
+}
+
+extension PlateRecognizer {
+    /// None: the recognizer scales pictures itself.
+    public var firstPassSizing: FirstPassSizing? { nil }
+
+    /// Ignores `scaled`.
+    public func recognize(_ image: Image, scaled: Image?, options: RecognitionOptions) throws -> RecognitionResult {
+        try recognize(image, options: options)
+    }
 }

@@ -38,6 +38,13 @@ public struct DecodeOptions: Sendable, Equatable {
     public var sampleEvery: Int = 1
     /// Deliver at most this many frames per second of media time; nil for no cap.
     public var maxFPS: Double?
+    /// When set, each delivered frame also carries its picture scaled to this first pass's size
+    /// (`Frame.scaled`), made by the same swscale call pattern from the decoded planes.
+    public var firstPass: FirstPassSizing?
+    /// With `sampleEvery` ≥ 2 (and no `maxFPS`), frames the sampler would throw away are not decoded at all where
+    /// the codec allows it: a non-reference frame (most B-frames) is discarded before decoding. False decodes
+    /// every frame (for measuring what it saves).
+    public var skipUnusedFrames: Bool = true
 
     /// Defaults: BGR24, RTSP over TCP, 10 s timeouts, every frame.
     public init() {}

@@ -102,19 +102,24 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
                 return nil
             }
 
-            let index = statsLock.withLock {
-                statsStorage.decoded += 1
-                return statsStorage.decoded - 1
-            }
             if decoder.frameIsCorrupt { countCorrupt(nil) }
             let time = decoder.mediaTimeOfCurrentFrame()
-            guard sampler.keep(at: time) else {
+            // The index counts the frames left undecoded too: it stays the frame's place in the stream.
+            let index = statsLock.withLock {
+                statsStorage.decoded += 1
+                statsStorage.notDecoded = decoder.framesNotDecoded
+                return statsStorage.decoded + statsStorage.notDecoded - 1
+            }
+            guard sampler.keep(at: time, index: decoder.displayIndex) else {
                 statsLock.withLock { statsStorage.droppedBySampling += 1 }
                 continue
             }
-            let image: Image
+            let image: Image, scaled: Image?
             do {
                 image = try decoder.convertCurrentFrame(to: options.outputFormat)
+                // The first pass's picture, scaled from the decoded planes rather than from `image` (BGR24 only).
+                let size = options.outputFormat == .bgr24 ? options.firstPass?.scaledSize(width: image.width, height: image.height) : nil
+                scaled = try size.map { size throws(FFmpegError) in try decoder.convertCurrentFrame(to: .bgr24, size: size) }
             } catch {
                 let failure = Self.decodeError(error, phase: .reading, kind: kind, location: location,
                                                interrupt: interrupt, options: options)
@@ -122,7 +127,7 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
                 throw failure
             }
             statsLock.withLock { statsStorage.delivered += 1 }
-            return Frame(cameraID: cameraID, index: index, mediaTime: time, wallClock: Date(), image: image)
+            return Frame(cameraID: cameraID, index: index, mediaTime: time, wallClock: Date(), image: image, scaled: scaled)
         }
     }
 
@@ -230,7 +235,10 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
         }
         let decoder: VideoDecoder
         do {
-            decoder = try VideoDecoder(input: input, threads: options.threads, originAtStart: !kind.isLive)
+            // Frames sampling throws away are left undecoded only when the sampler works by frame count alone.
+            let skipping = options.skipUnusedFrames && options.maxFPS == nil && options.sampleEvery >= 2
+            decoder = try VideoDecoder(input: input, threads: options.threads, originAtStart: !kind.isLive,
+                                       keepEvery: skipping ? options.sampleEvery : nil)
         } catch {
             throw failure(error)
         }

@@ -161,21 +161,30 @@ final class DecodedFrame {
 final class Scaler {
     private var context: OpaquePointer?
     private var colour: (space: Int32, fullRange: Bool)?
+    private var shape: [Int32] = []
 
     init() {}
 
     deinit { sws_freeContext(context) }
 
-    /// Converts `frame` into `destination` (rows `stride` bytes apart, `frame.height` rows).
+    /// Converts `frame` into `destination` (rows `stride` bytes apart, `frame.height` rows), or, given `size`,
+    /// scales it to that size in the same pass (`size.height` rows).
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, to format: AVPixelFormat,
-                 into destination: UnsafeMutableRawPointer, stride: Int) throws(FFmpegError) {
+                 into destination: UnsafeMutableRawPointer, stride: Int,
+                 size: (width: Int, height: Int)? = nil) throws(FFmpegError) {
         let f = frame.pointee
         let source = AVPixelFormat(rawValue: f.format)
+        let width = Int32(size?.width ?? Int(f.width)), height = Int32(size?.height ?? Int(f.height))
         // Same size in and out: the flags only matter for chroma upsampling; bicubic is what the ffmpeg
-        // CLI uses, and for yuv420p -> bgr24 swscale takes its unscaled SIMD path either way.
-        context = sws_getCachedContext(context, f.width, f.height, source, f.width, f.height, format,
-                                       SWS_BICUBIC, nil, nil, nil)
+        // CLI uses, and for yuv420p -> bgr24 swscale takes its unscaled SIMD path either way. Scaling down, an
+        // area average, as OpenCV's INTER_AREA that the first pass used to shrink pictures with.
+        let flags = width == f.width && height == f.height ? SWS_BICUBIC : SWS_AREA
+        context = sws_getCachedContext(context, f.width, f.height, source, width, height, format, flags, nil, nil, nil)
         guard let context else { throw FFmpegError(code: FFmpegError.invalidData, operation: "sws_getCachedContext") }
+        // A new context (the stream changed size or pixel format) starts with swscale's default colours.
+        let shape = [f.width, f.height, f.format, width, height, format.rawValue]
+        if shape != self.shape { colour = nil }
+        self.shape = shape
 
         let space = Self.swsColourspace(f.colorspace)
         let fullRange = f.color_range == AVCOL_RANGE_JPEG || Self.isJPEGFormat(source)

@@ -24,10 +24,13 @@ public struct FrameSampler: Sendable, Equatable {
         self.maxFPS = maxFPS
     }
 
-    /// Whether to deliver the next decoded frame, which shows at `time`.
-    public mutating func keep(at time: MediaTime) -> Bool {
+    /// Whether to deliver the next decoded frame, which shows at `time`. `index`, when given, is the frame's
+    /// place in the stream (a decoder that leaves unused frames undecoded counts them by timestamp); otherwise
+    /// the frames this sampler has seen are counted.
+    public mutating func keep(at time: MediaTime, index: Int? = nil) -> Bool {
         defer { seen += 1 }
-        guard seen % every == 0 else { return false }
+        let position = index ?? seen
+        guard position % every == 0 else { return false }
         guard let maxFPS else { return true }
         // Why re-anchor when time goes backwards: a live source restarted its clock; start a new grid.
         guard let anchor, time >= anchor else {

@@ -29,6 +29,7 @@ public final class ReconnectingFrameSource: FrameSource, @unchecked Sendable {
                 total.decoded += s.decoded
                 total.delivered += s.delivered
                 total.droppedBySampling += s.droppedBySampling
+                total.notDecoded += s.notDecoded
                 total.corruptPackets += s.corruptPackets
             }
             total.reconnects = policy.reconnects
@@ -162,6 +163,7 @@ public final class ReconnectingFrameSource: FrameSource, @unchecked Sendable {
             finishedStats.decoded += s.decoded
             finishedStats.delivered += s.delivered
             finishedStats.droppedBySampling += s.droppedBySampling
+            finishedStats.notDecoded += s.notDecoded
             finishedStats.corruptPackets += s.corruptPackets
             current = nil
             session.close()

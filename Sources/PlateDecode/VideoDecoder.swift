@@ -12,6 +12,20 @@ final class VideoDecoder {
     let frame = DecodedFrame()
     private let packet = Packet()
     private let scaler = Scaler()
+    private let smallScaler = Scaler()
+    /// Pictures are cut from reused memory: one decoder hands out one or two picture sizes, frame after frame.
+    private let pool = PixelBufferPool(spares: 3)
+    /// Frames to leave undecoded (see `DecodeOptions.skipUnusedFrames`): the sampler keeps every `every`th
+    /// frame by display index, a frame lasts `ticks` of the time base, and with an intra-only codec any packet
+    /// can be left out (otherwise the decoder leaves out non-reference frames).
+    private let discard: (every: Int, ticks: Double, intraOnly: Bool)?
+    private var firstPacketPTS: Int64?
+    private var lastDisplayIndex: Int?
+    /// Display index of the current frame (counted from the first packet, by its timestamp), when frames are
+    /// being left undecoded; nil otherwise.
+    private(set) var displayIndex: Int?
+    /// Frames the decoder left undecoded so far: the gaps in display order between the frames it output.
+    private(set) var framesNotDecoded = 0
     private let timeBase: AVRational
     private let frameRate: AVRational
     private var origin: Int64?
@@ -28,8 +42,10 @@ final class VideoDecoder {
     static let maxConsecutiveFailures = 1000
 
     /// Opens the best video stream of `input`. `originAtStart` measures media time from the stream's
-    /// start_time (files); otherwise from the first decoded frame (live).
-    init(input: InputContext, threads: Int, originAtStart: Bool) throws(FFmpegError) {
+    /// start_time (files); otherwise from the first decoded frame (live). With `keepEvery` ≥ 2, frames whose
+    /// display index is not a multiple of it are left undecoded where the codec allows it (intra-only codecs: any
+    /// frame; others: non-reference frames, which no other frame is predicted from).
+    init(input: InputContext, threads: Int, originAtStart: Bool, keepEvery: Int? = nil) throws(FFmpegError) {
         self.input = input
         var codecPointer: UnsafePointer<AVCodec>? = nil
         let index = try check(av_find_best_stream(input.pointer, AVMEDIA_TYPE_VIDEO, -1, -1, &codecPointer, 0),
@@ -46,6 +62,36 @@ final class VideoDecoder {
         frameRate = av_guess_frame_rate(input.pointer, stream, nil)
         let start = stream.pointee.start_time
         if originAtStart, start != cffmpeg_nopts_value() { origin = start }
+        // The display index comes from timestamps, so it needs a known, constant frame rate.
+        if let keepEvery, keepEvery >= 2, frameRate.num > 0, frameRate.den > 0, timeBase.num > 0, timeBase.den > 0 {
+            let ticks = Double(timeBase.den) * Double(frameRate.den) / (Double(timeBase.num) * Double(frameRate.num))
+            let intraOnly = avcodec_descriptor_get(codecPointer.pointee.id).map { Int32($0.pointee.props) & AV_CODEC_PROP_INTRA_ONLY != 0 } ?? false
+            discard = ticks >= 1 ? (keepEvery, ticks, intraOnly) : nil
+        } else {
+            discard = nil
+        }
+    }
+
+    /// The display index of a frame or packet shown at `pts`: frames since the first packet, by timestamp.
+    private func indexInDisplayOrder(pts: Int64) -> Int? {
+        guard let discard, let firstPacketPTS, pts != cffmpeg_nopts_value() else { return nil }
+        return Int((Double(pts - firstPacketPTS) / discard.ticks).rounded())
+    }
+
+    /// Whether to send the packet about to be sent to the decoder, and whether the decoder may leave it
+    /// undecoded: a packet whose frame the sampler will throw away is not sent at all when every frame stands
+    /// alone (intra-only codecs: MJPEG), and is sent with leave to drop it when no frame refers to it otherwise.
+    /// A packet without a timestamp is always decoded.
+    private func planDiscard(_ packet: UnsafeMutablePointer<AVPacket>) -> Bool {
+        guard let discard else { return true }
+        let pts = packet.pointee.pts
+        if firstPacketPTS == nil, pts != cffmpeg_nopts_value() { firstPacketPTS = pts }
+        let unused = indexInDisplayOrder(pts: pts).map { !$0.isMultiple(of: discard.every) } ?? false
+        if discard.intraOnly { return !unused }
+        // Why per packet: the decoder reads skip_frame for each packet it is given (frame threads copy it at
+        // submission), so only the frames the sampler drops are left out, and every kept frame's references decode.
+        codec.pointer.pointee.skip_frame = unused ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+        return true
     }
 
     /// Decodes until the next frame is in `frame`; false at the end of the stream (decoder drained).
@@ -102,6 +148,7 @@ final class VideoDecoder {
         if packet.pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 {
             corrupt(FFmpegError(code: FFmpegError.invalidData, operation: "av_read_frame"))
         }
+        guard planDiscard(packet.pointer) else { return }
         do {
             try check(avcodec_send_packet(codec.pointer, packet.pointer), "avcodec_send_packet")
         } catch let error where error.code == FFmpegError.exit || error.isPOSIX(ENOMEM) {
@@ -137,21 +184,31 @@ final class VideoDecoder {
         }
         lastPTS = pts
         if origin == nil { origin = pts }
+        displayIndex = indexInDisplayOrder(pts: pts)
+        if let index = displayIndex {
+            if let last = lastDisplayIndex { framesNotDecoded += max(0, index - last - 1) }
+            lastDisplayIndex = max(index, lastDisplayIndex ?? index)
+        }
         guard timeBase.num > 0, timeBase.den > 0 else { return MediaTime(value: pts - origin!, timescale: 1_000_000) }
         return MediaTime(value: (pts - origin!) * Int64(timeBase.num), timescale: Int64(timeBase.den))
     }
 
     /// Converts the current frame into a new image of `format`, written by swscale straight into the
-    /// image's buffer.
-    func convertCurrentFrame(to format: PixelFormat) throws(FFmpegError) -> Image {
-        let width = Int(frame.pointer.pointee.width), height = Int(frame.pointer.pointee.height)
+    /// image's buffer; given `size`, scaled to it in the same pass (an area average).
+    func convertCurrentFrame(to format: PixelFormat, size: ImageSize? = nil) throws(FFmpegError) -> Image {
+        let width = size?.width ?? Int(frame.pointer.pointee.width), height = size?.height ?? Int(frame.pointer.pointee.height)
         // Rows padded to 64 bytes: aligned rows are faster, and swscale's SIMD writes whole blocks.
         let stride = (width * format.bytesPerPixel + 63) & ~63
         // Why the slack: swscale's x86 yuv -> rgb path stores 8-pixel blocks and runs up to 16 bytes past
         // the end of the last row when the width is not a multiple of 16 (measured with FFmpeg 5.1 for
         // widths 2...1000, yuv420p/422p/444p/nv12/yuyv422 -> bgr24/rgb24/gray8); without it, the heap.
-        let buffer = PixelBuffer(count: stride * height + Self.tailSlack)
-        try scaler.convert(frame.pointer, to: format.avPixelFormat, into: buffer.bytes, stride: stride)
+        let buffer = pool.buffer(count: stride * height + Self.tailSlack)
+        if let size {
+            try smallScaler.convert(frame.pointer, to: format.avPixelFormat, into: buffer.bytes, stride: stride,
+                                    size: (size.width, size.height))
+        } else {
+            try scaler.convert(frame.pointer, to: format.avPixelFormat, into: buffer.bytes, stride: stride)
+        }
         return Image(width: width, height: height, format: format, stride: stride, buffer: buffer)
     }
 }

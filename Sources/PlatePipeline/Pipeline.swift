@@ -355,7 +355,9 @@ public final class Pipeline: Sendable {
             if let settings = gate?.settings {
                 let gating = ContinuousClock.now
                 let live = state.withLock { $0.cameras[index].liveTracks }
-                let thumbnail = GreyThumbnail(frame.image, cell: settings.cell(forWidth: frame.image.width))
+                // The scaled picture, when the decoder made one, holds the same picture at a fraction of the pixels.
+                let picture = frame.scaled ?? frame.image
+                let thumbnail = GreyThumbnail(picture, cell: settings.cell(forWidth: picture.width))
                 recognize = gate?.handle(thumbnail, at: frame.mediaTime, liveTracks: live).recognizes ?? true
                 camera.metrics.gate.record(since: gating)
             }
@@ -472,7 +474,7 @@ public final class Pipeline: Sendable {
             camera.metrics.degraded.increment()
         }
         let started = ContinuousClock.now
-        let outcome = Result { try recognizer.recognize(frame.image, options: options) }
+        let outcome = Result { try recognizer.recognize(frame.image, scaled: frame.scaled, options: options) }
         camera.metrics.recognize.record(since: started)
         let now = configuration.now()
         let lag = now.timeIntervalSince(frame.wallClock)

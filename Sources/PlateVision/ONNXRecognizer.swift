@@ -144,10 +144,15 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
     private let idle = NSCondition()
     private var available: [Worker]
     private let resolver = RegionResolver()
+    /// The first pass's inputs: the main detector's, then the shaped detectors' in their order.
+    public let firstPassSizing: FirstPassSizing?
 
     /// Loads every worker's models now, so a bad model fails at start-up, not at the first image.
     public init(configuration: RecognizerConfiguration) throws(ModelError) {
         self.configuration = configuration
+        firstPassSizing = FirstPassSizing(inputs: ([configuration.detector] + configuration.shapedDetectors).map {
+            ImageSize(width: $0.configuration.inputWidth, height: $0.configuration.inputHeight)
+        })
         var workers: [Worker] = []
         for _ in 0..<configuration.workers {
             var vehicles: ONNXPlateDetector?
@@ -183,6 +188,12 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// Recognizes the plates in a BGR24 image.
     public func recognize(_ image: Image, options: RecognitionOptions) throws -> RecognitionResult {
+        try recognize(image, scaled: nil, options: options)
+    }
+
+    /// Recognizes the plates in a BGR24 image; the first pass looks at `scaled` instead of shrinking `image`
+    /// when `scaled` is the size `firstPassSizing` gives for it (a decoder made it from the decoded planes).
+    public func recognize(_ image: Image, scaled: Image?, options: RecognitionOptions) throws -> RecognitionResult {
         try withWorker { worker in
             let size = ImageSize(width: image.width, height: image.height)
             let t0 = DispatchTime.now()
@@ -202,10 +213,18 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 // 512 px): each below the model's floor must be confirmed by the second look, where the plate is
                 // ~100 px wide and the score is trustworthy.
                 let proposals = twoPass ? threshold * configuration.proposalFactor : threshold
-                let first = Self.firstPass(for: image, worker: worker)
-                firstPassScale = Self.letterboxScale(width: image.width, height: image.height,
-                                                     input: (first.configuration.inputWidth, first.configuration.inputHeight))
-                let found = try first.detect(in: image, threshold: proposals)
+                let first = firstPass(for: image, worker: worker)
+                firstPassScale = FirstPassSizing.letterboxScale(width: image.width, height: image.height,
+                                                                input: ImageSize(width: first.configuration.inputWidth, height: first.configuration.inputHeight))
+                let found: [PlateDetection]
+                if let scaled, let size = firstPassSizing?.scaledSize(width: image.width, height: image.height),
+                   scaled.width == size.width, scaled.height == size.height {
+                    // The same pixels the letterbox would have made, from the decoder; boxes back to the picture's scale.
+                    let sx = Double(image.width) / Double(scaled.width), sy = Double(image.height) / Double(scaled.height)
+                    found = try first.detect(in: scaled, threshold: proposals).map { $0.scaledBy(sx: sx, sy: sy) }
+                } else {
+                    found = try first.detect(in: image, threshold: proposals)
+                }
                 let aspect = Self.secondLookAspect(worker)
                 let faint = found.filter { $0.score < threshold && Self.refineWindow($0.box, in: image, aspect: aspect) != nil }
                     .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
@@ -315,7 +334,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         for (x0, y0, w, h) in Self.tiles(width: image.width, height: image.height, factor: factor) {
             let tile = image.copy(x: x0, y: y0, width: w, height: h)
             let dx = Double(x0), dy = Double(y0)
-            for d in try Self.firstPass(for: tile, worker: worker).detect(in: tile, threshold: threshold) {
+            for d in try firstPass(for: tile, worker: worker).detect(in: tile, threshold: threshold) {
                 let moved = d.moved(dx: dx, dy: dy)
                 if let i = found.firstIndex(where: { $0.box.iou(moved.box) >= 0.3 }) {
                     if moved.score > found[i].score { found[i] = moved }
@@ -338,24 +357,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// The first pass's detector: of the main one and the shaped ones, the smallest input that holds the picture
     /// at no less than 95 % of the main one's scale (or of the picture's own size, when the main one enlarges it).
-    private static func firstPass(for image: Image, worker: Worker) -> ONNXPlateDetector {
-        let inputs = ([worker.detector] + worker.shaped).map { (width: $0.configuration.inputWidth, height: $0.configuration.inputHeight) }
-        let i = firstPassInput(width: image.width, height: image.height, inputs: inputs)
+    private func firstPass(for image: Image, worker: Worker) -> ONNXPlateDetector {
+        let i = firstPassSizing?.input(width: image.width, height: image.height) ?? 0
         return i == 0 ? worker.detector : worker.shaped[i - 1]
-    }
-
-    /// Which of `inputs` (the main detector's first) the first pass on a `width` x `height` picture uses.
-    public static func firstPassInput(width: Int, height: Int, inputs: [(width: Int, height: Int)]) -> Int {
-        func scale(_ i: (width: Int, height: Int)) -> Double { letterboxScale(width: width, height: height, input: i) }
-        guard let main = inputs.first else { return 0 }
-        let needed = 0.95 * min(1, scale(main))
-        return inputs.indices.filter { scale(inputs[$0]) >= needed }
-            .min { inputs[$0].width * inputs[$0].height < inputs[$1].width * inputs[$1].height } ?? 0
-    }
-
-    /// The scale at which a letterboxed input of size `input` holds a `width` x `height` picture.
-    static func letterboxScale(width: Int, height: Int, input: (width: Int, height: Int)) -> Double {
-        min(Double(input.width) / Double(width), Double(input.height) / Double(height))
     }
 
     /// The second look's window shape: its model's input height over width.
@@ -535,6 +539,14 @@ extension PlateDetection {
         var m = self
         m.box = box.offsetBy(dx: dx, dy: dy)
         m.corners = corners?.offsetBy(dx: dx, dy: dy)
+        return m
+    }
+
+    /// The detection scaled by (sx, sy): from a scaled copy's coordinates to the picture's.
+    func scaledBy(sx: Double, sy: Double) -> PlateDetection {
+        var m = self
+        m.box = box.scaledBy(sx: sx, sy: sy)
+        m.corners = corners?.scaledBy(sx: sx, sy: sy)
         return m
     }
 }

@@ -62,6 +62,10 @@ struct FramesCommand: ParsableCommand {
     @Flag(name: .customLong("no-reconnect"), help: "Stop at the first failure of a live source instead of reconnecting.")
     var noReconnect = false
 
+    @Flag(name: .customLong("decode-all"),
+          help: "Decode every frame, even those --sample throws away (by default non-reference frames among them are not decoded).")
+    var decodeAll = false
+
     func validate() throws {
         guard sample >= 1 else { throw ValidationError("--sample must be 1 or more") }
         if let maxFPS, !(maxFPS > 0 && maxFPS.isFinite) { throw ValidationError("--max-fps must be positive") }
@@ -80,6 +84,7 @@ struct FramesCommand: ParsableCommand {
         options.outputFormat = outputFormat.pixelFormat
         options.sampleEvery = sample
         options.maxFPS = maxFPS
+        options.skipUnusedFrames = !decodeAll
         let save = try saveTarget()
 
         let frames = try makeFrameSource(location: source, options: options, reconnect: !noReconnect, logger: logger)
@@ -139,13 +144,14 @@ struct FramesCommand: ParsableCommand {
         let decodeFPS = seconds > 0 ? Double(stats.decoded) / seconds : 0
         if json {
             print("{\"summary\":{\"decoded\":\(stats.decoded),\"delivered\":\(stats.delivered),"
-                + "\"dropped_by_sampling\":\(stats.droppedBySampling),\"corrupt_packets\":\(stats.corruptPackets),"
+                + "\"dropped_by_sampling\":\(stats.droppedBySampling),\"not_decoded\":\(stats.notDecoded),"
+                + "\"corrupt_packets\":\(stats.corruptPackets),"
                 + "\"reconnects\":\(stats.reconnects),\"seconds\":\(rounded(seconds)),\"cpu_seconds\":\(rounded(cpuSeconds)),"
                 + "\"fps\":\(rounded(fps)),\"decode_fps\":\(rounded(decodeFPS))}}")
         } else {
-            print(String(format: "summary: decoded %d, delivered %d, dropped %d, corrupt %d, reconnects %d, %.3f s, cpu %.3f s, %.1f fps (decode %.1f fps)",
+            print(String(format: "summary: decoded %d, delivered %d, dropped %d, corrupt %d, reconnects %d, not decoded %d, %.3f s, cpu %.3f s, %.1f fps (decode %.1f fps)",
                          stats.decoded, stats.delivered, stats.droppedBySampling, stats.corruptPackets,
-                         stats.reconnects, seconds, cpuSeconds, fps, decodeFPS))
+                         stats.reconnects, stats.notDecoded, seconds, cpuSeconds, fps, decodeFPS))
         }
     }
 

@@ -163,10 +163,12 @@ struct RunPlan {
         if let timezone = command.timezone { settings.timezone = timezone }
         if let gating = command.gating { settings.gating = gating == .on }
         let cameraID = CameraID(command.cameraID)
+        let recognizer = try command.models.makeRecognizer()
         var options = command.input.decodeOptions()
         options.outputFormat = .bgr24
         options.sampleEvery = settings.sample ?? 1
         options.maxFPS = settings.maxFPS
+        options.firstPass = recognizer.firstPassSizing
 
         // Opened here, not on the pipeline's decode thread, so a missing file or a bad source fails at once
         // with the decoder's message (live sources reconnect and do not throw here).
@@ -203,7 +205,6 @@ struct RunPlan {
             let sink = CSVEventSink(configuration: .init(path: try PathTemplate(path), format: format))
             sinks.append(SinkRegistration(name: "csv", sink: RunEventSink(sink, cameras: nil, naming: naming)))
         }
-        let recognizer = try command.models.makeRecognizer()
         return RunPlan(cameras: [camera], recognizer: recognizer, sinks: sinks, outboxes: [],
                        workers: command.models.workers ?? ProcessInfo.processInfo.activeProcessorCount,
                        healthInterval: command.healthInterval,
@@ -222,6 +223,12 @@ struct RunPlan {
         let resolved = config.resolvedCameras
         guard !resolved.isEmpty else { throw ConfigError("\(path): no active camera") }
 
+        // Loaded first: the decoders scale each frame to what its first pass looks at.
+        var modelOptions = command.models
+        if modelOptions.modelsDirectory == nil, let dir = config.recognizer?.models { modelOptions.modelsDirectory = resolve(dir) }
+        if modelOptions.workers == nil { modelOptions.workers = config.recognizer?.workers }
+        let recognizer = try modelOptions.makeRecognizer(section: config.recognizer, baseDirectory: baseDirectory)
+
         var cameras: [CameraConfiguration] = []
         var naming = ImageNaming()
         var sinks: [SinkRegistration] = []
@@ -232,6 +239,7 @@ struct RunPlan {
             options.outputFormat = .bgr24
             options.sampleEvery = settings.sample ?? 1
             options.maxFPS = settings.maxFPS
+            options.firstPass = recognizer.firstPassSizing
             // Several cameras share the cores anyway: a thread per decoder (not one per core each) decodes as
             // fast in all and holds fewer frames (4 cameras of bench-stream: RSS 700 -> 609 MB).
             if command.input.threads == 0, resolved.count > 1 { options.threads = 1 }
@@ -360,10 +368,6 @@ struct RunPlan {
                                                              wantsCrops: image == .vehicle)))
         }
 
-        var modelOptions = command.models
-        if modelOptions.modelsDirectory == nil, let dir = config.recognizer?.models { modelOptions.modelsDirectory = resolve(dir) }
-        if modelOptions.workers == nil { modelOptions.workers = config.recognizer?.workers }
-        let recognizer = try modelOptions.makeRecognizer(section: config.recognizer, baseDirectory: baseDirectory)
         var http: SnapshotServer?
         if let json = config.httpJSON {
             // One daemon for both: the snapshot APIs share the recognizer, and /metrics shows the cameras'

@@ -78,12 +78,74 @@ private typealias H = DecodeHarness
     @Test func keepsEveryNthFrame() async throws {
         var options = DecodeOptions()
         options.sampleEvery = 5
+        options.skipUnusedFrames = false
         let (frames, stats) = try await decode(try h264MP4(), options)
         #expect(frames.map(\.index) == [0, 5, 10, 15, 20, 25, 30, 35, 40, 45])
         #expect(frames.allSatisfy { $0.mediaTime == MediaTime(value: Int64($0.index), timescale: 25) })
         #expect(stats.decoded == 50)
         #expect(stats.delivered == 10)
         #expect(stats.droppedBySampling == 40)
+        #expect(stats.notDecoded == 0)
+    }
+
+    /// Sampling with frames left undecoded delivers exactly the frames, times and pixels that decoding every
+    /// frame does, in every codec and with one decoder thread or several; what it leaves out depends on the codec.
+    @Test(arguments: ["h264.mp4", "hevc.mkv", "mjpeg.avi", "mpeg4.mov", "h264.ts"], [1, 0])
+    func leavesFramesTheSamplerDropsUndecoded(_ name: String, threads: Int) async throws {
+        let video = try #require(try await H.media().videos.first { $0.name == name })
+        var options = DecodeOptions()
+        options.sampleEvery = 3
+        options.threads = threads
+        var all = options
+        all.skipUnusedFrames = false
+        let (skipped, stats) = try await decode(video.url, options)
+        let (reference, _) = try await decode(video.url, all)
+        #expect(skipped.map(\.index) == Array(stride(from: 0, to: video.frames, by: 3)))
+        #expect(skipped.map(\.index) == reference.map(\.index))
+        #expect(skipped.map(\.mediaTime) == reference.map(\.mediaTime))
+        for (x, y) in zip(skipped, reference) {
+            #expect(memcmp(x.image.buffer.bytes, y.image.buffer.bytes, x.image.stride * x.image.height) == 0, "frame \(x.index)")
+        }
+        #expect(stats.delivered == skipped.count)
+        #expect(stats.decoded + stats.notDecoded == video.frames)
+        #expect(stats.droppedBySampling == stats.decoded - stats.delivered)
+        switch name {
+        case "mjpeg.avi": #expect(stats.notDecoded == video.frames - skipped.count)  // intra-only: every unused frame
+        case "h264.mp4", "h264.ts": #expect(stats.notDecoded > 0)                 // x264's non-reference B-frames
+        default: break
+        }
+    }
+
+    @Test func aStreamWithoutNonReferenceFramesDecodesThemAll() async throws {
+        var options = DecodeOptions()
+        options.sampleEvery = 2
+        let (frames, stats) = try await decode(try await H.media().patternLong, options)  // -bf 0: every frame a reference
+        #expect(frames.map(\.index) == Array(stride(from: 0, to: 250, by: 2)))
+        #expect(stats.notDecoded == 0 && stats.decoded == 250)
+    }
+
+    @Test func theFirstPassPictureIsScaledFromTheDecodedPlanes() async throws {
+        var options = DecodeOptions()
+        // 100x80 into 64x48 (or a 40x40 second input that holds it at under 95 % of that scale): 0.6, 60x48.
+        options.firstPass = FirstPassSizing(inputs: [ImageSize(width: 64, height: 48), ImageSize(width: 40, height: 40)])
+        let path = try await H.media().patternH264.path
+        let frames = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: path, options: options)) }
+        #expect(frames.count == 10)
+        for frame in frames {
+            let scaled = try #require(frame.scaled)
+            #expect(scaled.width == 60 && scaled.height == 48 && scaled.format == .bgr24)
+            H.expectQuadrants(frame.image, tolerance: 6)
+            // Each quadrant keeps its colour away from the edges between them (an area average blurs only those).
+            for (qx, qy, q) in [(15, 12, 0), (45, 12, 1), (15, 36, 2), (45, 36, 3)] {
+                let c = H.quadrantColours[q]
+                let p = scaled.pixel(x: qx, y: qy).map(Int.init)
+                #expect(abs(p[0] - c.b) <= 8 && abs(p[1] - c.g) <= 8 && abs(p[2] - c.r) <= 8, "quadrant \(q): \(p)")
+            }
+        }
+        // A picture the first pass would not shrink gets no scaled copy.
+        options.firstPass = FirstPassSizing(inputs: [ImageSize(width: 200, height: 160)])
+        let frame = try await H.offPool { [options] in try FFmpegFrameSource(location: path, options: options).nextFrame() }
+        #expect(frame?.scaled == nil)
     }
 
     @Test func capsTheFrameRate() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import PlateCore
+import PlateDecode
 import PlateVision
 import Testing
 
@@ -8,22 +9,6 @@ private typealias H = DecodeHarness
 /// The first pass's choice of input shape, the shaped detectors that ship in Models/, and the vote over crops.
 @Suite struct RecognizerShapeTests {
     static var models: String { H.repositoryRoot.appendingPathComponent("Models").path }
-    let inputs = [(width: 512, height: 512), (width: 512, height: 288), (width: 512, height: 384)]
-
-    @Test func thePictureGetsTheSmallestInputThatHoldsItAtFullScale() {
-        #expect(ONNXRecognizer.firstPassInput(width: 1280, height: 720, inputs: inputs) == 1)   // 16:9
-        #expect(ONNXRecognizer.firstPassInput(width: 1920, height: 1080, inputs: inputs) == 1)
-        #expect(ONNXRecognizer.firstPassInput(width: 1280, height: 960, inputs: inputs) == 2)   // 4:3
-        #expect(ONNXRecognizer.firstPassInput(width: 1280, height: 1280, inputs: inputs) == 0)  // square
-        #expect(ONNXRecognizer.firstPassInput(width: 720, height: 1280, inputs: inputs) == 0)   // portrait
-        // 16:10 fits 512x288 at 90 % of the square input's scale only: too much lost, 4:3 it is.
-        #expect(ONNXRecognizer.firstPassInput(width: 1024, height: 640, inputs: inputs) == 2)
-        // A small picture is not blown up further than its own size needs.
-        #expect(ONNXRecognizer.firstPassInput(width: 461, height: 346, inputs: inputs) == 2)
-        #expect(ONNXRecognizer.firstPassInput(width: 300, height: 169, inputs: inputs) == 1)
-        #expect(ONNXRecognizer.firstPassInput(width: 1280, height: 720, inputs: [inputs[0]]) == 0)
-    }
-
     @Test func theBundledModelsShipTheShapedDetectorsAndTheyFindWhatTheSquareOneFinds() throws {
         let configuration = try RecognizerConfiguration.bundled(in: Self.models, workers: 1)
         let shapes = configuration.shapedDetectors.map { "\($0.configuration.inputWidth)x\($0.configuration.inputHeight)" }
@@ -176,5 +161,35 @@ private typealias H = DecodeHarness
         #expect(b.text == "AAA1111")
         #expect(ONNXRecognizer.vote([read("AAA111", 0.6), read("AAA1111", 0.9)], limit: 1)?.candidates.count == 1)
         #expect(ONNXRecognizer.vote([]) == nil as PlateRead?)
+    }
+}
+
+/// The first pass on the decoder's scaled picture finds and reads what it finds when it shrinks the picture itself.
+@Suite struct ScaledFirstPassTests {
+    @Test func theDecodersScaledPictureGivesTheSameReads() async throws {
+        let recognizer = try ONNXRecognizer(configuration: try RecognizerConfiguration.bundled(in: RecognizerShapeTests.models, workers: 1))
+        var options = DecodeOptions()
+        options.firstPass = recognizer.firstPassSizing
+        options.sampleEvery = 25
+        let path = H.repositoryRoot.appendingPathComponent("Samples/scenes/street-1080.mp4").path
+        let frames = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: path, options: options)) }
+        #expect(frames.count == 14)
+        var plates = 0, same = 0
+        let stream = RecognitionOptions(searchWhenEmpty: false)
+        for frame in frames {
+            let scaled = try #require(frame.scaled)
+            #expect(scaled.width == 512 && scaled.height == 288)
+            let itself = try recognizer.recognize(frame.image, options: stream).plates
+            let given = try recognizer.recognize(frame.image, scaled: scaled, options: stream).plates
+            plates += itself.count
+            // Boxes in the picture's coordinates either way, and the same texts.
+            for p in itself where given.contains(where: { $0.text == p.text && $0.box.iou(p.box) > 0.8 }) { same += 1 }
+            // A scaled picture of another size is not used: exactly the reads without one.
+            let wrong = try recognizer.recognize(frame.image, scaled: Image(width: 100, height: 50, format: .bgr24), options: stream).plates
+            #expect(wrong.map(\.text) == itself.map(\.text))
+        }
+        #expect(plates >= 14, "the street scene shows a parked plate in every frame")
+        // An area average from YUV and OpenCV's from BGR differ by a grey level here and there: allow one plate.
+        #expect(same >= plates - 1, "\(same) of \(plates) plates read alike")
     }
 }
