@@ -148,6 +148,37 @@ private typealias H = DecodeHarness
         #expect(frame?.scaled == nil)
     }
 
+    /// A camera that switches resolution and chroma format mid-stream (a transport stream of two full-range parts): every
+    /// frame decodes, the full picture and the first pass's picture follow the new size, and the colours stay
+    /// right in both parts (swscale's colour details are set again for the new converter).
+    @Test func aStreamThatChangesSizeAndPixelFormatMidwayDecodesThrough() async throws {
+        let dir = try H.temporaryDirectory("switch")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pattern = ["-f", "lavfi", "-i", H.quadrantPattern]
+        let small = dir.appendingPathComponent("a.ts"), large = dir.appendingPathComponent("b.ts")
+        try H.ffmpeg(pattern + ["-frames:v", "10", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuvj420p", small.path])
+        try H.ffmpeg(pattern + ["-frames:v", "10", "-vf", "scale=300:240:flags=neighbor", "-c:v", "libx264", "-qp", "0",
+                                "-pix_fmt", "yuvj444p", large.path])
+        let joined = dir.appendingPathComponent("switch.ts")
+        try (try Data(contentsOf: small) + Data(contentsOf: large)).write(to: joined)
+        var options = DecodeOptions()
+        options.firstPass = FirstPassSizing(inputs: [ImageSize(width: 64, height: 48)])
+        let frames = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: joined.path, options: options)) }
+        #expect(frames.count == 20)
+        #expect(frames.prefix(10).allSatisfy { $0.image.width == 100 && $0.image.height == 80 && $0.scaled?.width == 60 })
+        #expect(frames.suffix(10).allSatisfy { $0.image.width == 300 && $0.image.height == 240 && $0.scaled?.width == 60 && $0.scaled?.height == 48 })
+        for frame in frames {
+            for picture in [frame.image, try #require(frame.scaled)] {
+                for (fx, fy, q) in [(0.25, 0.25, 0), (0.75, 0.25, 1), (0.25, 0.75, 2), (0.75, 0.75, 3)] {
+                    let c = H.quadrantColours[q]
+                    let p = picture.pixel(x: Int(fx * Double(picture.width)), y: Int(fy * Double(picture.height))).map(Int.init)
+                    #expect(abs(p[0] - c.b) <= 8 && abs(p[1] - c.g) <= 8 && abs(p[2] - c.r) <= 8,
+                            "frame \(frame.index) \(picture.width)x\(picture.height) quadrant \(q): \(p)")
+                }
+            }
+        }
+    }
+
     @Test func capsTheFrameRate() async throws {
         var options = DecodeOptions()
         options.maxFPS = 10
