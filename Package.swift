@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             // platestream: the CLI tests run the built binary, so the build must make it first.
-            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "platestream",
+            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "PlateSinks", "PlateMQTT", "platestream",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
