@@ -42,8 +42,8 @@ private typealias M = MQTTHarness
     }
 
     /// A started broker in a fresh directory; `stop(_:)` ends both.
-    static func startBroker(_ name: String) async throws -> MQTTHarness.Broker {
-        let broker = try M.Broker(directory: try DecodeHarness.temporaryDirectory(name), users: users)
+    static func startBroker(_ name: String, tls: Bool = false) async throws -> MQTTHarness.Broker {
+        let broker = try M.Broker(directory: try DecodeHarness.temporaryDirectory(name), users: users, tls: tls)
         do {
             try await broker.start()
         } catch {
@@ -232,5 +232,34 @@ private typealias M = MQTTHarness
         #expect(text.contains("not authorised"), "\(text)")
         #expect(!text.contains("hunter2"))
         await connection.stop()
+    }
+
+    @Test func mqttsChecksTheBrokerWithTheConfiguredCA() async throws {
+        let broker = try await Self.startBroker("mqtt-tls", tls: true)
+        defer { Self.stop(broker) }
+        let url = try MQTTBrokerURL(parsing: "mqtts://pub:pub%20secret@127.0.0.1:\(broker.port)")
+        var settings = MQTTSettings(broker: url, topicPrefix: "lpr", caFile: broker.caFile,
+                                    minReconnectDelay: .milliseconds(100), maxReconnectDelay: .milliseconds(200))
+        let connection = try MQTTConnection(topics: MQTTTopics(settings: settings, camera: "gate"))
+        connection.start()
+        #expect(await M.eventually(timeout: 10) { connection.isConnected })
+        try await connection.publish(OutboundMessage(topic: "lpr/gate/last_plate", payload: "{\"plate\":\"TLS1\"}", qos: 1, retain: true))
+        let seen = try M.retained(port: broker.port, user: "sub", password: Self.users["sub"]!, topics: ["lpr/gate/last_plate"],
+                                  count: 1, caFile: broker.caFile)
+        #expect(seen.map(\.payload) == ["{\"plate\":\"TLS1\"}"])
+        await connection.stop()
+
+        // Without the CA, the system's do not know this broker: the TLS handshake fails, nothing is sent.
+        settings.caFile = nil
+        let log = CapturedLog()
+        let untrusting = try MQTTConnection(topics: MQTTTopics(settings: settings, camera: "yard"),
+                                            logger: Logger(label: "test") { _ in CapturingLogHandler(log: log) })
+        untrusting.start()
+        #expect(await M.eventually(timeout: 10) { log.lines.contains { $0.contains("retrying") } }, "\(log.lines)")
+        #expect(!untrusting.isConnected)
+        await #expect(throws: MQTTError.self) {
+            try await untrusting.publish(OutboundMessage(topic: "lpr/yard/event", payload: "x", qos: 1, retain: false))
+        }
+        await untrusting.stop()
     }
 }

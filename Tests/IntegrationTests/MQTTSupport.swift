@@ -34,10 +34,20 @@ enum MQTTHarness {
         private var process: Process?
         private var starts = 0
 
-        init(directory: URL, users: [String: String]) throws {
+        /// With `tls`, the listener speaks TLS only, with a server certificate for 127.0.0.1 signed by a
+        /// throw-away CA (`caFile`), both made here with the `openssl` CLI.
+        init(directory: URL, users: [String: String], tls: Bool = false) throws {
             self.directory = directory
             port = try H.closedLoopbackPort()
             try setUsers(users)
+            var tlsLines = ""
+            if tls {
+                try Self.makeCertificates(in: directory)
+                tlsLines = ["cafile ca.pem", "certfile server.pem", "keyfile server.key"].map {
+                    let parts = $0.split(separator: " ")
+                    return "\(parts[0]) \(directory.appendingPathComponent(String(parts[1])).path)"
+                }.joined(separator: "\n")
+            }
             // The broker drops root for the `mosquitto` user, which must be able to write its database here.
             let persistence = directory.appendingPathComponent("persistence")
             try FileManager.default.createDirectory(at: persistence, withIntermediateDirectories: true,
@@ -50,8 +60,31 @@ enum MQTTHarness {
                 persistence_location \(persistence.path)/
                 autosave_interval 1
                 autosave_on_changes true
+                \(tlsLines)
                 """
             try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
+        }
+
+        /// The CA that signed the TLS broker's certificate.
+        var caFile: String { directory.appendingPathComponent("ca.pem").path }
+
+        private static func makeCertificates(in directory: URL) throws {
+            let openssl = try tool("openssl")
+            let file = { (name: String) in directory.appendingPathComponent(name).path }
+            try "subjectAltName=IP:127.0.0.1\n".write(toFile: file("san.ext"), atomically: true, encoding: .utf8)
+            for arguments in [
+                ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("ca.key"), "-out", file("ca.pem"),
+                 "-days", "2", "-subj", "/CN=PlateStream test CA"],
+                ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", file("server.key"), "-out", file("server.csr"),
+                 "-subj", "/CN=127.0.0.1"],
+                ["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"),
+                 "-CAcreateserial", "-out", file("server.pem"), "-days", "2", "-extfile", file("san.ext")],
+            ] {
+                let result = try H.runProcess(openssl, arguments, timeout: 60)
+                guard result.status == 0 else { throw H.HarnessError("openssl \(arguments[0]) failed: \(result.stderr)") }
+            }
+            // Read by the broker after it dropped root.
+            for name in ["ca.pem", "server.pem", "server.key"] { _ = chmod(file(name), 0o644) }
         }
 
         /// Whether the broker's saved database holds the session of `clientID` (client ids are stored as text).
@@ -167,11 +200,12 @@ enum MQTTHarness {
     }
 
     /// The retained messages of `topics` as a new subscriber sees them (`count` of them, waiting at most 5 s).
-    static func retained(port: Int, user: String, password: String, topics: [String], count: Int) throws -> [Message] {
+    static func retained(port: Int, user: String, password: String, topics: [String], count: Int,
+                         caFile: String? = nil) throws -> [Message] {
         let result = try H.runProcess(try tool("mosquitto_sub"), [
             "-h", "127.0.0.1", "-p", String(port), "-u", user, "-P", password, "--retained-only", "-C", String(count),
             "-W", "5", "-F", "MSG %r %t %p",
-        ] + topics.flatMap { ["-t", $0] }, timeout: 30)
+        ] + (caFile.map { ["--cafile", $0] } ?? []) + topics.flatMap { ["-t", $0] }, timeout: 30)
         return messages(in: result.stdout)
     }
 
