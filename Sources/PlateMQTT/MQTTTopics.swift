@@ -86,7 +86,6 @@ public struct MQTTTopics: Sendable, Hashable {
         .object([
             ("name", .string("Last plate")),
             ("unique_id", .string(homeAssistantID + "_last_plate")),
-            ("object_id", .string(homeAssistantID + "_last_plate")),
             ("state_topic", .string(lastPlateTopic)),
             ("value_template", .string("{{ value_json.plate }}")),
             ("json_attributes_topic", .string(lastPlateTopic)),
