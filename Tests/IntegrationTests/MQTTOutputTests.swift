@@ -101,7 +101,7 @@ private typealias M = MQTTHarness
         #expect(firstPayloads.first == format.jsonValue(for: first[0], filename: nil)?.serialized())
 
         // The subscriber's session is on disk: it survives the broker's death.
-        #expect(await M.eventually(timeout: 10) { broker.hasSaved(clientID: "test-subscriber") })
+        #expect(await M.eventually(timeout: 10) { broker.hasSaved(clientID: "test-subscriber", subscription: "lpr/#") })
 
         // 2. The broker dies. Ten more events are committed and wait: no row leaves the outbox without a PUBACK.
         broker.kill9()

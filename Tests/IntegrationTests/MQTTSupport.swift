@@ -87,11 +87,12 @@ enum MQTTHarness {
             for name in ["ca.pem", "server.pem", "server.key"] { _ = chmod(file(name), 0o644) }
         }
 
-        /// Whether the broker's saved database holds the session of `clientID` (client ids are stored as text).
-        func hasSaved(clientID: String) -> Bool {
+        /// Whether the broker's saved database holds the session of `clientID` and a subscription to `topic`
+        /// (both are stored as text).
+        func hasSaved(clientID: String, subscription topic: String) -> Bool {
             let file = directory.appendingPathComponent("persistence/mosquitto.db")
             guard let data = try? Data(contentsOf: file) else { return false }
-            return data.range(of: Data(clientID.utf8)) != nil
+            return data.range(of: Data(clientID.utf8)) != nil && data.range(of: Data(topic.utf8)) != nil
         }
 
         /// Writes the password file.
