@@ -38,6 +38,11 @@ let package = Package(
             name: "COpenCV",
             dependencies: ["COpenCVSystem"]
         ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
 
         // Value types and stage protocols; imports nothing of ours.
         .target(name: "PlateCore", swiftSettings: swiftSettings),
@@ -62,6 +67,12 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // MQTT: one connection per camera over libmosquitto; its durable outbox is PlateSinks' MessageOutbox.
+        .target(
+            name: "PlateMQTT",
+            dependencies: ["PlateCore", "CMosquitto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -94,6 +105,7 @@ let package = Package(
             name: "platestream",
             dependencies: [
                 "PlateCore", "PlateDecode", "PlateVision", "PlateTracking", "PlatePipeline", "PlateSinks", "PlateHTTP",
+                "PlateMQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -130,6 +142,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "PlateMQTTTests", dependencies: ["PlateCore", "PlateMQTT"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PlateDecodeTests",
             dependencies: ["PlateCore", "PlateDecode", .product(name: "Logging", package: "swift-log")],
@@ -138,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             // platestream: the CLI tests run the built binary, so the build must make it first.
-            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "platestream",
+            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "PlateSinks", "PlateMQTT", "platestream",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

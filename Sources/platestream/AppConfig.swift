@@ -31,11 +31,13 @@ struct CameraSettings: Decodable, Equatable {
     var webhookImageType: String?
     var webhookRequestTimeout: Double?
     var transport: String?
+    /// The MQTT output (`mqtt`); a camera's object replaces the defaults' whole, like `webhook_targets`.
+    var mqtt: MQTTSection?
     /// The motion gate (`MotionGate`): skip recognition of frames where nothing changed and no track is alive.
     var gating: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case regions, mmc, sample, mode, timezone, version, transport, gating
+        case regions, mmc, sample, mode, timezone, version, transport, gating, mqtt
         case regionConfig = "region_config", maxFPS = "max_fps", maxPredictionDelay = "max_prediction_delay"
         case memoryDecay = "memory_decay", mergeBuffer = "merge_buffer", detectionMode = "detection_mode"
         case detectionRule = "detection_rule", thresholdD = "threshold_d", thresholdO = "threshold_o"
@@ -73,6 +75,7 @@ struct CameraSettings: Decodable, Equatable {
         m.webhookRequestTimeout = webhookRequestTimeout ?? base.webhookRequestTimeout
         m.transport = transport ?? base.transport
         m.gating = gating ?? base.gating
+        m.mqtt = mqtt ?? base.mqtt
         return m
     }
 
@@ -82,7 +85,7 @@ struct CameraSettings: Decodable, Equatable {
         mergeBuffer: 0, detectionMode: "plate", detectionRule: "normal", thresholdD: 0.2, thresholdO: 0.6, mode: "normal",
         timezone: nil, version: 2, jsonlinesFile: nil, csvFile: nil, imageDir: nil, saveImages: nil, webhookTargets: [],
         webhookHeader: nil, webhookImage: false, webhookImageType: "vehicle", webhookRequestTimeout: 30, transport: "tcp",
-        gating: true)
+        mqtt: nil, gating: true)
 
     /// The recognition options these settings ask for.
     var recognitionOptions: RecognitionOptions {
@@ -232,6 +235,11 @@ struct AppConfig: Decodable {
         }
         if let tz = config.defaults?.timezone, TimeZone(identifier: tz) == nil {
             problems.append("$.defaults.timezone: unknown time zone \"\(tz)\"")
+        }
+        let mqttSections = [("$.defaults.mqtt", config.defaults?.mqtt)]
+            + (config.cameras ?? []).enumerated().map { ("$.cameras[\($0.offset)].mqtt", $0.element.settings.mqtt) }
+        for case let (path, section?) in mqttSections {
+            problems += section.problems().map { "\(path).\($0)" }
         }
         for region in (config.defaults?.regions ?? []) + (config.cameras ?? []).flatMap({ $0.settings.regions ?? [] })
             where !knownRegion(region) {

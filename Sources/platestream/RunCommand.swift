@@ -5,6 +5,7 @@ import PlateCore
 import Metrics
 import PlateDecode
 import PlateHTTP
+import PlateMQTT
 import PlatePipeline
 import PlateSinks
 import PlateTracking
@@ -138,6 +139,8 @@ struct RunPlan {
     var recognizer: any PlateRecognizer
     var sinks: [SinkRegistration]
     var outboxes: [WebhookOutbox]
+    /// The MQTT outputs: an outbox and its cameras' broker connections each.
+    var mqtt: [MQTTOutput] = []
     /// The snapshot HTTP API in the same process (config `http`), with `/metrics` of the pipeline too.
     var http: SnapshotServer? = nil
     var workers: Int
@@ -368,6 +371,13 @@ struct RunPlan {
                                                              wantsCrops: image == .vehicle)))
         }
 
+        let mqtt = try MQTTOutput.plan(resolved, database: database, configPath: path, resolve: resolve,
+                                       format: { try format($0, $1) })
+        for (number, output) in mqtt.enumerated() {
+            sinks.append(SinkRegistration(name: number == 0 ? "mqtt" : "mqtt-\(number + 1)",
+                                          sink: RunEventSink(output.outbox, cameras: idSet(output.cameras), naming: naming)))
+        }
+
         var http: SnapshotServer?
         if let json = config.httpJSON {
             // One daemon for both: the snapshot APIs share the recognizer, and /metrics shows the cameras'
@@ -387,7 +397,7 @@ struct RunPlan {
             "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
             "sinks": "\(sinks.map(\.name))",
         ])
-        return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes, http: http,
+        return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes, mqtt: mqtt, http: http,
                        workers: modelOptions.workers ?? ProcessInfo.processInfo.activeProcessorCount,
                        healthInterval: command.healthInterval, progress: nil, showProgress: false)
     }
@@ -406,6 +416,7 @@ struct RunPlan {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = outboxes.map {
             .init(service: WebhookService(outbox: $0), successTerminationBehavior: .ignore)
         }
+        services += mqtt.map { .init(service: MQTTService(output: $0), successTerminationBehavior: .ignore) }
         if let http {
             if let outbox = http.outbox {
                 services.append(.init(service: WebhookService(outbox: outbox), successTerminationBehavior: .ignore))

@@ -50,24 +50,33 @@ struct WebhookService: Service {
     }
 
     private func drainThenStop(_ worker: Task<Void, any Error>) async {
-        let clock = ContinuousClock()
-        let start = clock.now
-        var last = pending()
-        var lastProgress = start
-        if last > 0 {
-            logger.info("waiting for webhook deliveries before exit", metadata: ["pending": "\(last)"])
-        }
-        while last > 0, clock.now - start < drainLimit, clock.now - lastProgress < stallLimit {
-            try? await Task.sleep(for: .milliseconds(100))
-            let now = pending()
-            if now < last { lastProgress = clock.now }
-            last = now
-        }
-        if last > 0 {
-            logger.warning("webhook deliveries still queued; the next run sends them", metadata: ["pending": "\(last)"])
-        }
-        worker.cancel()
+        await drainOutboxThenStop(worker, what: "webhook deliveries", drainLimit: drainLimit, stallLimit: stallLimit,
+                                  logger: logger, pending: pending)
     }
+}
+
+/// Lets an outbox worker go on after shutdown was asked for while deliveries still make progress (up to
+/// `drainLimit`, and no longer than `stallLimit` without one going out: a receiver that is down is not
+/// waited for), then cancels it. Shared by the webhook and MQTT services.
+func drainOutboxThenStop(_ worker: Task<Void, any Error>, what: String, drainLimit: Duration = .seconds(30),
+                         stallLimit: Duration = .seconds(3), logger: Logger, pending: () -> Int) async {
+    let clock = ContinuousClock()
+    let start = clock.now
+    var last = pending()
+    var lastProgress = start
+    if last > 0 {
+        logger.info("waiting for \(what) before exit", metadata: ["pending": "\(last)"])
+    }
+    while last > 0, clock.now - start < drainLimit, clock.now - lastProgress < stallLimit {
+        try? await Task.sleep(for: .milliseconds(100))
+        let now = pending()
+        if now < last { lastProgress = clock.now }
+        last = now
+    }
+    if last > 0 {
+        logger.warning("\(what) still queued; the next run sends them", metadata: ["pending": "\(last)"])
+    }
+    worker.cancel()
 }
 
 /// Reports the progress over a file on stderr: a redrawn bar with frames, fps and ETA on a terminal,

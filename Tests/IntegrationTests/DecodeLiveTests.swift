@@ -268,7 +268,7 @@ private func read(_ source: some FrameSource, count: Int) throws -> [Frame] {
 }
 
 /// Log lines collected from any thread.
-private final class CapturedLog: @unchecked Sendable {
+final class CapturedLog: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [String] = []
     func append(_ line: String) { lock.withLock { storage.append(line) } }
@@ -276,7 +276,7 @@ private final class CapturedLog: @unchecked Sendable {
 }
 
 /// A swift-log handler that keeps every message (with its metadata) in a `CapturedLog`.
-private struct CapturingLogHandler: LogHandler {
+struct CapturingLogHandler: LogHandler {
     let log: CapturedLog
     var logLevel: Logger.Level = .trace
     var metadata: Logger.Metadata = [:]
