@@ -168,7 +168,8 @@ public struct RegionResolver: Sendable {
     /// it is:
     /// - Hangul or a Chinese province character: `kr` / `cn`, 0.95.
     /// - The text fits templates of the pool (`matching`): the region whose template makes it likeliest (the template
-    ///   prior: a narrow format beats a catch-all one; Brazil's blue band counts), scored by its share of that
+    ///   prior: a narrow format beats a catch-all one; Brazil's blue band counts; on a tie the country with the most
+    ///   regions that fit), scored by its share of that
     ///   likelihood: 0.5-0.9 with hints, at most 0.5 without (a US-style text fits dozens of states).
     /// - It fits none, but one character added, dropped or changed would fit a template of the pool: the country of
     ///   those templates (`us`, not a state: no state's template fits), 0.3 with hints and 0.15 without, shared among
@@ -182,7 +183,14 @@ public struct RegionResolver: Sendable {
         if text.contains(where: { RegionTemplates.chineseProvinces.contains($0) }) { return RegionGuess(code: "cn", score: 0.95) }
         if !matching.isEmpty {
             let weights = matching.map { prior(text, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) }
-            let best = weights.indices.max { weights[$0] < weights[$1] || (weights[$0] == weights[$1] && matching[$0] > matching[$1]) }!
+            // Equally likely templates (LLL DDDD fits Brazil, Austria's catch-all and twenty states) go to the country
+            // with the most regions that fit, then by name: a US-style text is a state's, not Austria's.
+            let fits = Dictionary(grouping: matching, by: RegionTemplates.country(of:)).mapValues(\.count)
+            func key(_ i: Int) -> (Double, Int, String) { (weights[i], fits[RegionTemplates.country(of: matching[i])] ?? 0, matching[i]) }
+            let best = weights.indices.max { a, b in
+                let (ka, kb) = (key(a), key(b))
+                return ka.0 != kb.0 ? ka.0 < kb.0 : ka.1 != kb.1 ? ka.1 < kb.1 : ka.2 > kb.2
+            }!
             let share = weights[best] / weights.reduce(0, +)
             return RegionGuess(code: matching[best], score: rounded(hinted ? min(0.9, 0.5 + share / 2) : share * 0.5))
         }
