@@ -22,6 +22,8 @@ public struct PlateConsensus: Hashable, Sendable {
     public var candidates: [PlateCandidate]
     /// The region most reads pointed to, if any.
     public var region: RegionGuess?
+    /// The region an event reports: `region`, else `RegionGuess.unknown` (never none, as in Plate Recognizer).
+    public var reportedRegion: RegionGuess { region ?? .unknown }
     /// How many reads the vote was taken over.
     public var readCount: Int
     /// The single best read of the track: its frame is the event's frame (`bestFrameIndex`).

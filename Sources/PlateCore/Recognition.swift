@@ -77,6 +77,11 @@ public struct RegionGuess: Hashable, Sendable {
         self.code = code
         self.score = score
     }
+
+    /// What the APIs write for a read that carries no guess (only a recognizer that guesses no regions gives one; the
+    /// bundled one always guesses): Plate Recognizer always answers `region {code, score}`, and clients read
+    /// `region.code` unguarded, so the answer is the country `us` with a score of 0, i.e. not known at all.
+    public static let unknown = RegionGuess(code: "us", score: 0)
 }
 
 /// A label with a confidence, e.g. a colour (`white`, 0.887) or an orientation (`Front`, 0.925).
@@ -120,7 +125,7 @@ public struct PlateRead: Hashable, Sendable {
     public var characterScores: [Double]
     /// The reader's top-N readings, best first; the first is always `text`.
     public var candidates: [PlateCandidate]
-    /// The region whose pattern the text fits best, if any.
+    /// The region the plate comes from (the bundled recognizer always guesses one; see `RegionGuess.unknown`).
     public var region: RegionGuess?
     /// Whether `text` matches a pattern of one of the configured regions.
     public var matchesTemplate: Bool

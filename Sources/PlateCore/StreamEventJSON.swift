@@ -319,7 +319,7 @@ public struct StreamEventV2: Codable, Hashable, Sendable {
                 box: PlateRecognizerJSON.Box(consensus.bestRead.box),
                 props: PlateProps(
                     plate: consensus.candidates.map { ScoredValue(value: $0.text.lowercased(), score: rounded($0.score)) },
-                    region: consensus.region.map { [ScoredValue(value: $0.code, score: rounded($0.score))] } ?? []))
+                    region: [ScoredValue(value: consensus.reportedRegion.code, score: rounded(consensus.reportedRegion.score))]))
         }
         let vehicle = event.vehicle.map { vehicle in
             Vehicle(
@@ -486,7 +486,8 @@ public struct StreamEventV1: Codable, Hashable, Sendable {
         public var box: PlateRecognizerJSON.Box
         /// `plate`: text, lower case.
         public var plate: String
-        /// `region`; nil (`null`) when no region pattern matched.
+        /// `region`; always written from a track event (`RegionGuess.unknown` when no read guessed one); nil (`null`)
+        /// only in a decoded document that had none.
         public var region: Region?
         /// `vehicle`.
         public var vehicle: Vehicle
@@ -593,7 +594,7 @@ public struct StreamEventV1: Codable, Hashable, Sendable {
         let item = Item(
             box: PlateRecognizerJSON.Box(consensus.bestRead.box),
             plate: consensus.text.lowercased(),
-            region: consensus.region.map { Region(code: $0.code, score: rounded($0.score)) },
+            region: Region(code: consensus.reportedRegion.code, score: rounded(consensus.reportedRegion.score)),
             vehicle: vehicle.map {
                 Vehicle(score: rounded($0.score), type: $0.type.plateRecognizerName, box: PlateRecognizerJSON.Box($0.box))
             } ?? .none,

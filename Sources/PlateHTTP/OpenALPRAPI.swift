@@ -261,8 +261,8 @@ struct OpenALPRAPI: Sendable {
                 ("plate", .string(plate.text)),
                 ("confidence", .number(percent(plate.score))),
                 ("matches_template", .integer(plate.matchesTemplate ? 1 : 0)),
-                ("region", .string(plate.region.map { regionCode($0.code) } ?? "")),
-                ("region_confidence", .number(percent(plate.region?.score ?? 0))),
+                ("region", .string(regionCode((plate.region ?? .unknown).code))),
+                ("region_confidence", .number(percent((plate.region ?? .unknown).score))),
                 ("processing_time_ms", .number((perPlate * 1000).rounded() / 1000)),
                 ("requested_topn", .integer(parameters.topN)),
                 ("coordinates", .array(corners.map {

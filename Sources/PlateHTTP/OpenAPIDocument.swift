@@ -197,7 +197,7 @@ enum OpenAPIDocument {
 
         let plateResult = object([
             ("box", box), ("plate", string("Plate text, lower case")),
-            ("region", object([("code", string()), ("score", number)], nullable: true)),
+            ("region", object([("code", string()), ("score", number)])),
             ("vehicle", object([("score", number), ("type", string()), ("box", box)])),
             ("score", number), ("candidates", array(object([("score", number), ("plate", string())]))), ("dscore", number),
             ("model_make", array(object([("make", string()), ("model", string()), ("score", number)]))),

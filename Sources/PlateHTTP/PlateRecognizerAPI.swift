@@ -301,13 +301,15 @@ struct PlateRecognizerAPI: Sendable {
         let score = score3
         let items: [JSONValue] = result.plates.map { plate in
             let vehicle = result.vehicle(for: plate)
+            // Never null: clients read `region.code` unguarded.
+            let region = plate.region ?? .unknown
             let vehicleJSON = vehicle.map {
                 StreamEventV1.Vehicle(score: score($0.score), type: $0.type.plateRecognizerName, box: PlateRecognizerJSON.Box($0.box))
             } ?? .none
             var members: [(key: String, value: JSONValue)] = [
                 ("box", PlateRecognizerJSON.Box(plate.box).jsonValue),
                 ("plate", .string(plate.text.lowercased())),
-                ("region", plate.region.map { StreamEventV1.Region(code: $0.code, score: score($0.score)).jsonValue } ?? .null),
+                ("region", StreamEventV1.Region(code: region.code, score: score(region.score)).jsonValue),
                 ("vehicle", vehicleJSON.jsonValue),
                 ("score", .number(score(plate.score))),
                 ("candidates", .array(plate.candidates.map {

@@ -79,6 +79,10 @@ public struct RecognizerConfiguration: Sendable {
     public var firstLookVoteBelowIoU: Double = 0.9
     /// The tiles' strongest detections each get a second look to confirm them (as faint proposals do).
     public var maxTiledProposals: Int = 3
+    /// Maps each plate's voted score to the probability that it is right, before `threshold_o` is applied
+    /// (`ScoreCalibration.bundled(in:)`, opt-in: fitted on synthetic plates, it holds for the US dev set and not for
+    /// the Brazilian ones; see Models/ocr/README.md); nil: the raw score.
+    public var scoreCalibration: ScoreCalibration?
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
@@ -320,7 +324,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             // Something that reads as a plate in only one of the crops is more often a sign, a bumper sticker
             // or a grille than a plate: most crops must read (a sure first read aside).
             guard sure[k] || reads[k].count * 2 > opinions[k],
-                  let read = Self.vote(reads[k], limit: max(1, min(options.topN, 1000))) else { return nil }
+                  var read = Self.vote(reads[k], limit: max(1, min(options.topN, 1000))) else { return nil }
+            if let calibration = configuration.scoreCalibration { read = calibration.apply(to: read, hinted: !options.regions.isEmpty) }
             guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
             return read
         }
@@ -524,10 +529,12 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         func perCharacter(_ c: PlateCandidate) -> PlateCandidate {
             PlateCandidate(text: c.text, score: c.text.isEmpty ? 0 : pow(max(c.score, 0), 1 / Double(c.text.count)))
         }
-        let best = perCharacter(r.best)
+        // With hints the score is the text's probability given the hinted format it fits (RegionResolver.formatScore).
+        var best = perCharacter(r.best)
+        if let format = r.formatScore { best = perCharacter(PlateCandidate(text: r.best.text, score: format)) }
         guard best.text.count >= configuration.minimumCharacters else { return nil }
         return PlateRead(text: best.text, score: best.score, characterScores: characterScores,
-                         candidates: r.candidates.map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,
+                         candidates: [best] + r.candidates.dropFirst().map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,
                          detectionScore: detection.score, box: detection.box, corners: detection.corners,
                          plateType: "Plate", color: PlateColor.estimate(crop).label)
     }

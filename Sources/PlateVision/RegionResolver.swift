@@ -22,10 +22,13 @@ public struct RegionResolver: Sendable {
         public var best: PlateCandidate
         /// All candidates, the chosen one first, each still with its own score.
         public var candidates: [PlateCandidate]
-        /// The region guess, if any template matched.
+        /// The region guess (see `guessRegion`): never nil for an accepted read.
         public var region: RegionGuess?
         /// Whether the chosen text matches a template of the hinted regions (of any region without hints).
         public var matchesTemplate: Bool
+        /// With hints, the chosen text's probability given the hinted format it fits (see `formatScore`); nil
+        /// without hints, or when the text fits no hinted template or the characters were not given.
+        public var formatScore: Double?
     }
 
     /// Resolves candidates (best first); returns `.rejected` in strict mode when nothing matches.
@@ -82,10 +85,36 @@ public struct RegionResolver: Sendable {
             let detail = hinted.isEmpty ? "no known template" : "regions \(hints.joined(separator: ","))"
             return (nil, .rejected(reason: RejectionReason(code: RejectionReason.noTemplateMatch.code, detail: detail)))
         }
-        let region = Self.guessRegion(text: best.text, matching: regions, hinted: !hinted.isEmpty)
+        let region = Self.guessRegion(text: best.text, matching: regions, pool: pool, hinted: !hinted.isEmpty, hints: hints,
+                                      topBlueBand: topBlueBand)
         let ordered = Array(([best] + candidates.enumerated().filter { $0.offset != chosen }.map(\.element)).prefix(wanted))
-        return (Resolution(best: best, candidates: ordered, region: region, matchesTemplate: matches),
+        let reading = ([characters] + otherReadings).first { $0.count == best.text.count && !$0.isEmpty }
+        let format = hinted.isEmpty || !matches ? nil : reading.map { Self.formatScore(best.text, reading: $0, regions: regions) }
+        return (Resolution(best: best, candidates: ordered, region: region, matchesTemplate: matches, formatScore: format),
                 .accepted(region: region))
+    }
+
+    /// The probability of `text` given that the plate has a format of `regions` it fits: each character's probability
+    /// given that the character there is one the template allows, p(c) / (1 - p(characters it does not allow)),
+    /// multiplied (the best template). The user named the regions, so the format is known: a Brazilian O the reader
+    /// took for 0 (0 at 0.9, O at 0.08) is an O at 0.8 once the format says a letter goes there, where the plain
+    /// product counts it as a 0.08 character; a character the format does not question keeps its probability.
+    static func formatScore(_ text: String, reading: [CharacterAlternatives], regions: [String]) -> Double {
+        let chars = Array(text)
+        guard chars.count == reading.count else { return 0 }
+        var best = 0.0
+        for region in regions {
+            for slots in RegionTemplates.slots(region: region, length: chars.count) where zip(slots, chars).allSatisfy({ $0.contains($1) }) {
+                var score = 1.0
+                for ((allowed, c), alternatives) in zip(zip(slots, chars), reading) {
+                    let p = Double(alternatives.choices.first { $0.character == c }?.probability ?? 0)
+                    let excluded = alternatives.choices.filter { !allowed.contains($0.character) }.reduce(0.0) { $0 + Double($1.probability) }
+                    score *= excluded < 1 ? min(1, p / (1 - excluded)) : 0
+                }
+                best = max(best, score)
+            }
+        }
+        return best
     }
 
     /// P(text) under a uniform choice of region in a pool of `poolSize`, each region spreading its mass
@@ -135,14 +164,55 @@ public struct RegionResolver: Sendable {
         return best.map { PlateCandidate(text: $0.key, score: $0.value) }.sorted { $0.score > $1.score }
     }
 
-    /// Script-specific characters decide kr and cn outright; otherwise the score is spread over the
-    /// regions whose templates match (a US-style text fits dozens of states), more so without hints.
-    static func guessRegion(text: String, matching: [String], hinted: Bool) -> RegionGuess? {
+    /// The region a read comes from, never none (Plate Recognizer always answers one), with a score that says how sure
+    /// it is:
+    /// - Hangul or a Chinese province character: `kr` / `cn`, 0.95.
+    /// - The text fits templates of the pool (`matching`): the region whose template makes it likeliest (the template
+    ///   prior: a narrow format beats a catch-all one; Brazil's blue band counts; on a tie the country with the most
+    ///   regions that fit), scored by its share of that
+    ///   likelihood: 0.5-0.9 with hints, at most 0.5 without (a US-style text fits dozens of states).
+    /// - It fits none, but one character added, dropped or changed would fit a template of the pool: the country of
+    ///   those templates (`us`, not a state: no state's template fits), 0.3 with hints and 0.15 without, shared among
+    ///   the countries that are that near.
+    /// - Else the country whose templates come nearest (the first hint's country on a tie), 0.1 with hints and 0.05
+    ///   without; `fallbackRegion` at 0.01 when no template has a length near the text's.
+    static func guessRegion(text: String, matching: [String], pool: [String], hinted: Bool, hints: [String] = [],
+                            topBlueBand: Bool? = nil, fallbackRegion: String = "us") -> RegionGuess {
+        func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
         if text.unicodeScalars.contains(where: { (0xAC00...0xD7A3).contains($0.value) }) { return RegionGuess(code: "kr", score: 0.95) }
         if text.contains(where: { RegionTemplates.chineseProvinces.contains($0) }) { return RegionGuess(code: "cn", score: 0.95) }
-        guard let first = matching.first else { return nil }
-        let share = 1 / Double(matching.count)
-        let score = hinted ? min(0.9, 0.5 + share / 2) : share * 0.5
-        return RegionGuess(code: first, score: (score * 1000).rounded() / 1000)
+        if !matching.isEmpty {
+            let weights = matching.map { prior(text, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) }
+            // Equally likely templates (LLL DDDD fits Brazil, Austria's catch-all and twenty states) go to the country
+            // with the most regions that fit, then by name: a US-style text is a state's, not Austria's.
+            let fits = Dictionary(grouping: matching, by: RegionTemplates.country(of:)).mapValues(\.count)
+            func key(_ i: Int) -> (Double, Int, String) { (weights[i], fits[RegionTemplates.country(of: matching[i])] ?? 0, matching[i]) }
+            let best = weights.indices.max { a, b in
+                let (ka, kb) = (key(a), key(b))
+                return ka.0 != kb.0 ? ka.0 < kb.0 : ka.1 != kb.1 ? ka.1 < kb.1 : ka.2 > kb.2
+            }!
+            let share = weights[best] / weights.reduce(0, +)
+            return RegionGuess(code: matching[best], score: rounded(hinted ? min(0.9, 0.5 + share / 2) : share * 0.5))
+        }
+        // How far the text is from each country's templates (the nearest of its regions).
+        var distance: [String: Int] = [:], near: [String: Int] = [:]
+        for region in pool {
+            guard let d = RegionTemplates.distance(text, region: region, within: 2) else { continue }
+            let country = RegionTemplates.country(of: region)
+            distance[country] = min(distance[country] ?? .max, d)
+            if d == 1 { near[country, default: 0] += 1 }
+        }
+        let hintCountries = hints.map(RegionTemplates.country(of:))
+        if !near.isEmpty {
+            // The country nearest by most of its regions (a us text one off fits many states), then by name.
+            let country = near.max { ($0.value, $1.key) < ($1.value, $0.key) }!.key
+            return RegionGuess(code: country, score: rounded((hinted ? 0.3 : 0.15) / Double(near.count)))
+        }
+        guard let least = distance.values.min() else {
+            return RegionGuess(code: hintCountries.first ?? fallbackRegion, score: 0.01)
+        }
+        let nearest = distance.filter { $0.value == least }.keys.sorted()
+        let country = hintCountries.first(where: nearest.contains) ?? nearest[0]
+        return RegionGuess(code: country, score: hinted ? 0.1 : 0.05)
     }
 }

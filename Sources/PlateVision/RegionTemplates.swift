@@ -240,6 +240,42 @@ extension RegionTemplates {
         return all
     }
 
+    /// The country a region code belongs to: `us` for `us-ca`, the code itself for a country (`de`, `br`).
+    public static func country(of region: String) -> String {
+        String(region.lowercased().split(separator: "-").first ?? Substring(region.lowercased()))
+    }
+
+    /// The fewest characters to add, drop or change for `text` to fit a template of `region` (0 when it fits), or nil
+    /// when that is more than `within`. Only templates whose length is within `within` of the text's are tried.
+    public static func distance(_ text: String, region: String, within: Int) -> Int? {
+        let chars = Array(text)
+        var best: Int?
+        for length in max(1, chars.count - within)...(chars.count + within) {
+            for slots in slots(region: region, length: length) {
+                let d = editDistance(chars, slots)
+                if d <= within && d < (best ?? .max) { best = d }
+                if best == 0 { return 0 }
+            }
+        }
+        return best
+    }
+
+    /// Levenshtein distance between a text and a template's slots: a character costs nothing where its slot allows it.
+    static func editDistance(_ chars: [Character], _ slots: Slots) -> Int {
+        guard !chars.isEmpty else { return slots.count }
+        var previous = Array(0...slots.count)
+        var current = previous
+        for i in 1...chars.count {
+            current[0] = i
+            for j in stride(from: 1, through: slots.count, by: 1) {
+                let change = previous[j - 1] + (slots[j - 1].contains(chars[i - 1]) ? 0 : 1)
+                current[j] = min(change, previous[j] + 1, current[j - 1] + 1)
+            }
+            swap(&previous, &current)
+        }
+        return previous[slots.count]
+    }
+
     /// The plate lengths (1...12) some template of `regions` has.
     public static func lengths(of regions: [String]) -> Set<Int> {
         Set((1...12).filter { length in regions.contains { !slots(region: $0, length: length).isEmpty } })

@@ -13,7 +13,10 @@ struct EvalCommand: ParsableCommand {
         Each DIR holds labels.jsonl (one JSON object per image: image, width, height, crop, plates[{text, box}]) \
         and the images it names. A plate counts as detected when a found box has IoU >= 0.3 with it or contains \
         its centre; as read when that box's text equals the label; "folded" compares with O->0 and I->1. \
-        Times are per image for recognition alone (models loaded once, image decoding not included).
+        Times are per image for recognition alone (models loaded once, image decoding not included). \
+        After the figures, a calibration table per set: the reads of labelled plates by score bin (0-0.1 ... 0.9-1), \
+        each bin's fraction read exactly right against its mean score, the expected calibration error, and which \
+        right and wrong reads threshold_o 0.6 would keep and drop (run with {"threshold_o":0} to see every read).
         """
     )
 
@@ -36,6 +39,12 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("misses"), help: "Write every miss (expected vs read) as JSON lines to this file.")
     var missesPath: String?
+
+    @Option(name: .customLong("scores"), help: "Write every labelled read (score, right or not, text, template fit) as JSON lines to this file (what scripts/calibrate fits).")
+    var scoresPath: String?
+
+    /// The read threshold the calibration table's last line judges: Plate Recognizer's `threshold_o` of 0.6.
+    static let judgedThreshold = 0.6
 
     func validate() throws {
         guard !datasets.isEmpty else { throw ValidationError("give at least one dataset folder") }
@@ -63,24 +72,55 @@ struct EvalCommand: ParsableCommand {
             missLog = FileHandle(forWritingAtPath: missesPath)
         }
         defer { try? missLog?.close() }
+        var scoreLog: FileHandle?
+        if let scoresPath {
+            FileManager.default.createFile(atPath: scoresPath, contents: nil)
+            scoreLog = FileHandle(forWritingAtPath: scoresPath)
+        }
+        defer { try? scoreLog?.close() }
         if !json {
             print("set        images  detected  exact   folded  top-N   FP/img  median ms  p90 ms")
         }
+        var tables: [(name: String, table: ReliabilityTable)] = []
         for dir in datasets {
-            let stats = try evaluate(dir, recognizer: recognizer, options: options, missLog: missLog)
+            let stats = try evaluate(dir, recognizer: recognizer, options: options, missLog: missLog, scoreLog: scoreLog)
             if json {
                 let data = try JSONSerialization.data(withJSONObject: stats.json, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(stats.row)
             }
+            tables.append((stats.name, stats.reliability))
         }
+        if !json {
+            for (name, table) in tables {
+                print("\ncalibration of \(name): labelled reads by score")
+                print(table.report(threshold: Self.judgedThreshold))
+            }
+        }
+    }
+
+    /// The calibration table as JSON: bins, error, the judged threshold's outcome.
+    static func json(_ table: ReliabilityTable) -> [String: Any] {
+        let o = table.outcome(threshold: judgedThreshold)
+        return [
+            "bins": table.bins.map { bin -> [String: Any] in
+                ["lower": bin.lower, "upper": bin.upper, "count": bin.count, "right": bin.right,
+                 "fraction_right": bin.fractionRight ?? NSNull(), "mean_score": bin.meanScore ?? NSNull()]
+            },
+            "reads": table.count, "right": table.right,
+            "expected_calibration_error": table.expectedCalibrationError,
+            "threshold": ["threshold_o": o.threshold, "right_kept": o.rightKept, "right_dropped": o.rightDropped,
+                          "wrong_kept": o.wrongKept, "wrong_dropped": o.wrongDropped],
+        ]
     }
 
     struct SetStats {
         var name = ""
         var images = 0, plates = 0, textPlates = 0, detected = 0, exact = 0, folded = 0, topN = 0, falsePositives = 0
         var milliseconds: [Double] = [], detectMilliseconds: [Double] = [], readMilliseconds: [Double] = []
+        /// The reads of labelled plates (those found and read), by score.
+        var reliability = ReliabilityTable()
 
         func percent(_ n: Int, of d: Int) -> Double { d == 0 ? 0 : (Double(n) / Double(d) * 1000).rounded() / 10 }
         func quantile(_ q: Double, of values: [Double]? = nil) -> Double {
@@ -94,7 +134,8 @@ struct EvalCommand: ParsableCommand {
              "topn_rate": percent(topN, of: textPlates),
              "false_positives_per_image": images == 0 ? 0 : (Double(falsePositives) / Double(images) * 100).rounded() / 100,
              "median_ms": quantile(0.5), "p90_ms": quantile(0.9),
-             "median_detect_ms": quantile(0.5, of: detectMilliseconds), "median_read_ms": quantile(0.5, of: readMilliseconds)]
+             "median_detect_ms": quantile(0.5, of: detectMilliseconds), "median_read_ms": quantile(0.5, of: readMilliseconds),
+             "calibration": EvalCommand.json(reliability)]
         }
         var row: String {
             let fp = images == 0 ? 0 : Double(falsePositives) / Double(images)
@@ -108,7 +149,8 @@ struct EvalCommand: ParsableCommand {
         String(s.map { $0 == "O" ? "0" : $0 == "I" ? "1" : $0 })
     }
 
-    func evaluate(_ dir: String, recognizer: ONNXRecognizer, options: RecognitionOptions, missLog: FileHandle?) throws -> SetStats {
+    func evaluate(_ dir: String, recognizer: ONNXRecognizer, options: RecognitionOptions, missLog: FileHandle?,
+                  scoreLog: FileHandle?) throws -> SetStats {
         let base = URL(fileURLWithPath: dir)
         let labelsURL = base.appendingPathComponent("labels.jsonl")
         guard let data = FileManager.default.contents(atPath: labelsURL.path) else {
@@ -142,6 +184,17 @@ struct EvalCommand: ParsableCommand {
                 stats.textPlates += 1
                 let read = hit.map { result.plates[$0] }
                 if read?.text == text { stats.exact += 1 }
+                if let read {
+                    stats.reliability.add(score: read.score, right: read.text == text)
+                    if let scoreLog {
+                        let entry: [String: Any] = ["set": stats.name, "image": label.image, "expected": text, "read": read.text,
+                                                    "score": read.score, "right": read.text == text,
+                                                    "matches_template": read.matchesTemplate,
+                                                    "least_character": read.characterScores.min() ?? NSNull(),
+                                                    "region": read.region.map { ["code": $0.code, "score": $0.score] as [String: Any] } ?? NSNull()]
+                        scoreLog.write(try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]) + Data("\n".utf8))
+                    }
+                }
                 if let read, Self.fold(read.text) == Self.fold(text) { stats.folded += 1 }
                 if let read, read.candidates.contains(where: { $0.text == text }) { stats.topN += 1 }
                 if read?.text != text, let missLog {

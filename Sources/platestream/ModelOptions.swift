@@ -10,6 +10,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("workers"), help: "Model instances, i.e. images recognized at once (default: one per core).")
     var workers: Int?
 
+    @Flag(name: .customLong("calibrated-scores"), help: "Map read scores to the probability of being right with the models folder's ocr/score-calibration.json (fitted on synthetic plates; holds for US plates, not Brazilian ones) before threshold_o.")
+    var calibratedScores = false
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be 1 or more") }
     }
@@ -46,6 +49,7 @@ struct ModelOptions: ParsableArguments {
             if let r = ownReader { configuration.reader = try Self.reader(r, resolve: resolve) }
         }
         if let v = section?.vehicleDetector { configuration.vehicleDetector = (resolve(v.path), v.configuration) }
+        if calibratedScores { configuration.scoreCalibration = try ScoreCalibration.bundled(in: resolvedDirectory()) }
         return try ONNXRecognizer(configuration: configuration)
     }
 

@@ -68,7 +68,7 @@ import Testing
         spec.map { CharacterAlternatives($0.map { (character: $0.0, probability: $0.1) }) }
     }
 
-    @Test func aHintedFormatPutsLetterDigitConfusionsRight() {
+    @Test func aHintedFormatPutsLetterDigitConfusionsRight() throws {
         // The reader sees "0BC1234" (a 0 where Brazil wants a letter) and "ABC12B4" (a B where it wants a digit).
         let chars = alternatives([[("0", 0.9), ("O", 0.08)], [("B", 0.95)], [("C", 0.9)], [("1", 0.9)], [("2", 0.9)],
                                   [("B", 0.7), ("8", 0.25)], [("4", 0.9)]])
@@ -78,6 +78,13 @@ import Testing
         #expect(hinted?.best.text == "OBC1284")
         #expect(hinted?.matchesTemplate == true)
         #expect(hinted?.region?.code == "br")
+        // Its score given the format: O at 0.08 of the 0.1 the first place leaves to letters, 8 at 0.25 of the 0.3 the
+        // sixth leaves to digits; the characters the format does not question keep their probabilities.
+        let format = try #require(hinted?.formatScore)
+        #expect(abs(format - 0.8 * 0.95 * 0.9 * 0.9 * 0.9 * (0.25 / 0.3) * 0.9) < 1e-4)
+        #expect(format > (hinted?.best.score ?? 1))
+        // Without hints the format is not known: no such score.
+        #expect(RegionResolver().resolve(top, hints: [], strict: false, characters: chars).0?.formatScore == nil)
         // Strict mode without the characters has nothing that fits, so the read is dropped.
         let (strict, verdict) = RegionResolver().resolve(top, hints: ["br"], strict: true)
         #expect(strict == nil)
@@ -129,5 +136,59 @@ import Testing
         // Without hints no character is dropped: eight characters fit some format somewhere.
         let (free, _) = RegionResolver().resolve(cands, hints: [], strict: false, characters: chars)
         #expect(free?.best.text.count == 8)
+    }
+
+    private func resolve(_ text: String, hints: [String]) -> RegionGuess? {
+        RegionResolver().resolve([PlateCandidate(text: text, score: 0.9)], hints: hints, strict: false).0?.region
+    }
+
+    @Test func aReadThatFitsNoTemplateStillGetsARegion() throws {
+        // "7ABC1234": eight characters, one more than California's 7ABC123; no state has this format.
+        #expect(RegionTemplates.matchingRegions("7ABC1234", among: RegionTemplates.expand("us")).isEmpty)
+        let hinted = try #require(resolve("7ABC1234", hints: ["us-ca"]))
+        #expect(hinted.code == "us", "the hint's country: no state template fits")
+        #expect(hinted.score > 0 && hinted.score <= 0.3)
+        // The same read with a template that fits is surer.
+        let fits = try #require(resolve("7ABC123", hints: ["us-ca"]))
+        #expect(fits.code == "us-ca" && fits.score > hinted.score)
+        // Without hints: the country whose templates come nearest, less sure than with hints.
+        let free = try #require(resolve("7ABC1234", hints: []))
+        #expect(!free.code.isEmpty && free.score > 0 && free.score < hinted.score)
+        // Far from every template (ten characters): still a country, with the lowest score.
+        let far = try #require(resolve("A1B2C3D4E5", hints: ["de"]))
+        #expect(far.code == "de" && far.score <= 0.1)
+        let farFree = try #require(resolve("A1B2C3D4E5", hints: []))
+        #expect(!farFree.code.isEmpty && farFree.score <= 0.05)
+        // The plate's characters decide Korea and China outright.
+        #expect(resolve("123가4567", hints: ["us"])?.code == "kr")
+    }
+
+    @Test func theTemplatePriorPicksTheRegionAndItsShareSaysHowSure() throws {
+        // "AB123CD" fits LL DDD LL in Italy, France, Slovakia, Austria, ... alike, and Poland's or Slovenia's catch-all
+        // formats far less: a share of about a fifth, so a hinted score of about 0.6, well under a single region's 0.9.
+        let matching = RegionTemplates.matchingRegions("AB123CD", among: RegionTemplates.expand("eu"))
+        #expect(Set(["at", "fr", "it", "sk", "pl"]).isSubset(of: matching))
+        let eu = try #require(resolve("AB123CD", hints: ["eu"]))
+        #expect(["at", "fr", "it", "sk"].contains(eu.code), "a narrow format wins over a catch-all: \(eu.code)")
+        #expect(eu.score > 0.5 + 0.5 / Double(matching.count) && eu.score <= 0.625)
+        // Only Brazil's grey format fits "ABC1234" among these hints: as sure as a hinted region gets.
+        #expect(resolve("ABC1234", hints: ["br", "it"]) == RegionGuess(code: "br", score: 0.9))
+        // With Germany too (whose catch-all fits it), the share halves.
+        #expect(resolve("ABC1234", hints: ["br", "de"])?.score == 0.75)
+        // The narrowest template wins among the states: a free-form read is never pinned on the first state alphabetically.
+        let us = try #require(resolve("ABC1234", hints: ["us"]))
+        #expect(us.code.hasPrefix("us-") && us.score > 0.5)
+        // Without hints LLL DDDD fits Brazil, Austria's and Germany's catch-alls and twenty states equally: a state's.
+        let free = try #require(resolve("ABC1234", hints: []))
+        #expect(free.code.hasPrefix("us-") && free.score < 0.1, "\(free)")
+    }
+
+    @Test func theDistanceToATemplateCountsAddedDroppedAndChangedCharacters() {
+        #expect(RegionTemplates.distance("ABC1234", region: "br", within: 2) == 0)
+        #expect(RegionTemplates.distance("ABC12345", region: "br", within: 2) == 1)
+        #expect(RegionTemplates.distance("AB1234", region: "br", within: 2) == 1)
+        #expect(RegionTemplates.distance("ABCD234", region: "br", within: 2) == 1)
+        #expect(RegionTemplates.distance("A1B2C3D4E5", region: "br", within: 2) == nil)
+        #expect(RegionTemplates.country(of: "us-ca") == "us" && RegionTemplates.country(of: "de") == "de")
     }
 }

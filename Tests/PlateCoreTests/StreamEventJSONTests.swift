@@ -154,6 +154,23 @@ private let referenceVersion2 = #"""
         #expect(((result["plate"] as? [String: Any])?["box"] as? [String: Any])?["xmin"] as? Int == 49)
     }
 
+    @Test func aPlateWhoseReadsGuessedNoRegionStillCarriesOne() throws {
+        // Clients read `props.region[0].value` / `region.code` unguarded: a track whose reads named no region reports
+        // the documented fallback (`RegionGuess.unknown`, score 0) in both versions, never an empty list or null.
+        var event = referenceEvent()
+        event.plate?.region = nil
+        let v2 = try JSONSerialization.jsonObject(with: Data(StreamEventV2(event: event, filename: nil, timeZone: newYork)
+            .jsonValue.serialized().utf8)) as? [String: Any]
+        let plate = try #require((v2?["results"] as? [[String: Any]])?.first?["plate"] as? [String: Any])
+        let regions = try #require((plate["props"] as? [String: Any])?["region"] as? [[String: Any]])
+        #expect(regions.count == 1)
+        #expect(regions.first?["value"] as? String == RegionGuess.unknown.code)
+        #expect(regions.first?["score"] as? Double == 0)
+        let v1 = try #require(StreamEventV1(event: event, filename: nil, timeZone: newYork))
+        #expect(v1.results.first?.region == StreamEventV1.Region(code: "us", score: 0))
+        #expect(v1.jsonValue.serialized().contains(#""region":{"code":"us","score":0.0}"#))
+    }
+
     @Test func vehicleWithoutPlateHasNullPlate() throws {
         var event = referenceEvent()
         event.plate = nil

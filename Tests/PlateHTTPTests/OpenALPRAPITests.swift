@@ -69,6 +69,10 @@ struct OpenALPRAPITests {
             #expect(plate["coordinates"]?[1] == .object([("x", .int(282)), ("y", .int(485))]), "clockwise from the top-left")
             #expect(plate["candidates"]?[1]?["plate"]?.string == "NHK55Z")
             #expect(plate["vehicle_region"]?["width"]?.int == 841)
+            // A read that carries no region guess still names one (the documented fallback, confidence 0), never "".
+            let regionless = try #require(json["results"]?[1])
+            #expect(regionless["region"]?.string == "us")
+            #expect(regionless["region_confidence"]?.number == 0)
             #expect(json["vehicles"]?.array?.isEmpty == true)
             #expect(response.header("X-RateLimit-Limit") == "10")
             #expect(response.header("X-Ratelimit-Remaining") == "9")
