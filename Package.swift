@@ -73,6 +73,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The live console: its routes and the page (static files, no build step), over protocols the CLI fills.
+        .target(
+            name: "PlateConsole",
+            dependencies: ["PlateCore", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Resources/console")],
+            swiftSettings: swiftSettings
+        ),
 
         // Pure logic: PlateCore only (plus logging and metrics interfaces).
         .target(name: "PlateTracking", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
@@ -94,6 +101,7 @@ let package = Package(
             name: "platestream",
             dependencies: [
                 "PlateCore", "PlateDecode", "PlateVision", "PlateTracking", "PlatePipeline", "PlateSinks", "PlateHTTP",
+                "PlateConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,7 +125,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PlateSinksTests",
-            dependencies: ["PlateCore", "PlateSinks", "PlateTesting", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["PlateCore", "PlateSinks", "PlateTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -127,6 +136,15 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlateConsoleTests",
+            dependencies: [
+                "PlateCore", "PlateConsole",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import PlateConsole
 import PlateCore
 import PlatePipeline
 import PlateSinks
@@ -67,6 +68,25 @@ struct WebhookService: Service {
             logger.warning("webhook deliveries still queued; the next run sends them", metadata: ["pending": "\(last)"])
         }
         worker.cancel()
+    }
+}
+
+/// Keeps the console's event streams alive (an SSE comment every `interval`) and ends them at graceful
+/// shutdown, so that the HTTP server, which waits for requests in flight, can stop.
+struct ConsoleFeedService: Service {
+    /// The console's broadcaster.
+    let broadcaster: ConsoleBroadcaster
+    /// Time between pings.
+    var interval: Duration = .seconds(15)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                broadcaster.ping()
+            }
+        }
+        broadcaster.finish()
     }
 }
 
