@@ -5,6 +5,10 @@ import Glibc
 
 private typealias HarnessError = DecodeHarness.HarnessError
 
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+): the child closes every descriptor from `from` on.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
+
 /// Headless Chromium (the Debian `chromium` package), driven over the DevTools protocol through a pipe
 /// (`--remote-debugging-pipe`: commands on fd 3, answers on fd 4, each message a JSON text ended by NUL),
 /// so a test needs no WebSocket client. Calls block: run them off the cooperative pool.
@@ -28,17 +32,25 @@ final class HeadlessChromium: @unchecked Sendable {
         }
         profile = try DecodeHarness.temporaryDirectory("chromium")
         var toBrowser: [Int32] = [0, 0], fromBrowser: [Int32] = [0, 0]
+        // Close-on-exec in this process, so that children other tests spawn meanwhile do not hold them open; dup2
+        // in the child clears the flag on fds 3 and 4.
         guard pipe(&toBrowser) == 0, pipe(&fromBrowser) == 0 else { throw HarnessError("pipe() failed") }
+        for fd in toBrowser + fromBrowser { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard (toBrowser + fromBrowser).allSatisfy({ $0 > 4 }) else {
+            // Why: the child's dup2 onto 3 and 4 would overwrite a pipe end that sits there.
+            for fd in toBrowser + fromBrowser { Glibc.close(fd) }
+            throw HarnessError("pipe ends \(toBrowser + fromBrowser) overlap fds 3-4")
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // The child reads commands on fd 3 and writes answers on fd 4; stdout/stderr go to /dev/null.
         posix_spawn_file_actions_adddup2(&actions, toBrowser[0], 3)
         posix_spawn_file_actions_adddup2(&actions, fromBrowser[1], 4)
-        // The parent's ends, and the originals of the child's, are not the child's to keep.
-        for fd in [toBrowser[1], fromBrowser[0], toBrowser[0], fromBrowser[1]] where fd > 4 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
+        // Nothing else goes to the child: not our pipe ends, and not the sockets Foundation's Process keeps per
+        // running child (not close-on-exec), which would hide those children's exits from other tests while
+        // the browser runs (see DecodeHarness.launch).
+        _ = spawnCloseFrom(&actions, 5)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let arguments = [Self.executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
