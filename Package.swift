@@ -84,6 +84,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The live console: its routes and the page (static files, no build step), over protocols the CLI fills.
+        .target(
+            name: "PlateConsole",
+            dependencies: ["PlateCore", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Resources/console")],
+            swiftSettings: swiftSettings
+        ),
 
         // Pure logic: PlateCore only (plus logging and metrics interfaces).
         .target(name: "PlateTracking", dependencies: ["PlateCore"], swiftSettings: swiftSettings),
@@ -105,7 +112,7 @@ let package = Package(
             name: "platestream",
             dependencies: [
                 "PlateCore", "PlateDecode", "PlateVision", "PlateTracking", "PlatePipeline", "PlateSinks", "PlateHTTP",
-                "PlateMQTT",
+                "PlateMQTT", "PlateConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,7 +136,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PlateSinksTests",
-            dependencies: ["PlateCore", "PlateSinks", "PlateTesting", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["PlateCore", "PlateSinks", "PlateTesting", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -143,6 +151,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "PlateMQTTTests", dependencies: ["PlateCore", "PlateMQTT"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlateConsoleTests",
+            dependencies: [
+                "PlateCore", "PlateConsole",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PlateDecodeTests",
             dependencies: ["PlateCore", "PlateDecode", .product(name: "Logging", package: "swift-log")],

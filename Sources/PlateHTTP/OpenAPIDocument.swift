@@ -62,7 +62,7 @@ enum OpenAPIDocument {
         return .object(members)
     }
 
-    static func build(version: String) -> JSONValue {
+    static func build(version: String, additionalPaths: [(key: String, value: JSONValue)] = []) -> JSONValue {
         let box = object([("xmin", integer()), ("ymin", integer()), ("xmax", integer()), ("ymax", integer())])
         let detail = object([("detail", string())], required: ["detail"])
         let fieldErrors = JSONValue.object([("type", .string("object")), ("additionalProperties", array(string())),
@@ -254,7 +254,7 @@ enum OpenAPIDocument {
                 ("description", .string("On-premise licence-plate recognition behind the Plate Recognizer, OpenALPR Cloud v3, "
                     + "NHN Cloud Vehicle Plate OCR and Huawei Cloud Plate Number OCR interfaces.")),
             ])),
-            ("paths", .object(paths)),
+            ("paths", .object(paths + additionalPaths)),
             ("components", .object([
                 ("schemas", .object(schemas)),
                 ("securitySchemes", .object([

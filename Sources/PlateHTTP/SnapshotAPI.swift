@@ -20,6 +20,7 @@ public struct SnapshotAPI: Sendable {
     let engine: SnapshotEngine
     let metrics: (@Sendable () async -> String)?
     let logger: Logger
+    let additional: AdditionalRoutes?
 
     /// Checks `configuration` (throws `ConfigurationError` with a message that says what to change,
     /// e.g. for a non-loopback address without keys) and assembles the API.
@@ -35,12 +36,15 @@ public struct SnapshotAPI: Sendable {
     ///   - metrics: renders `/metrics` (Prometheus text); nil answers `/metrics` with 404.
     ///   - webhooks: receives every Plate Recognizer result for the snapshot webhooks; nil sends none.
     ///   - now: the clock for months and rate windows.
+    ///   - additional: more routes on the same server (the live console), documented in `/openapi.json` too.
     public init(configuration: SnapshotServerConfiguration, recognizer: any PlateRecognizer, imageDecoder: any ImageDecoding,
                 usageStore: any UsageStore, urlFetcher: (any ImageURLFetcher)? = nil,
                 hostResolver: any HostResolver = SystemHostResolver(), regions: RegionCatalog = .anyWellFormed,
                 metrics: (@Sendable () async -> String)? = nil, webhooks: (any SnapshotWebhooks)? = nil, now: @escaping @Sendable () -> Date = { Date() },
+                additional: AdditionalRoutes? = nil,
                 logger: Logger = Logger(label: "platestream.http")) throws(ConfigurationError) {
         try configuration.validate()
+        self.additional = additional
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
@@ -68,7 +72,10 @@ public struct SnapshotAPI: Sendable {
         OpenALPRAPI(engine: engine).register(on: router)
         NHNAPI(engine: engine).register(on: router)
         HuaweiAPI(engine: engine).register(on: router)
-        let document = ByteBuffer(string: OpenAPIDocument.build(version: configuration.version).serialized(indent: 2))
+        additional?.register(router)
+        let document = ByteBuffer(string: OpenAPIDocument.build(version: configuration.version,
+                                                                additionalPaths: additional?.openAPIPaths ?? [])
+            .serialized(indent: 2))
         router.get("/openapi.json") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: document))
         }

@@ -13,6 +13,10 @@ public enum PlateMatch: Sendable, Hashable {
     /// The plate is at most `maxDistance` single-character edits (Levenshtein) from the text:
     /// what an operator types when the OCR may have misread a character or two.
     case fuzzy(String, maxDistance: Int)
+    /// The plate folded (`PlateText.folded`: O/0, I/1, B/8 ...) equals the text folded, or is one edit
+    /// (substitution, insertion, deletion) from it: the console's search. Answered from an index of the
+    /// folded plates with the query's one-edit neighbours, so it stays fast on millions of events.
+    case similar(String)
 }
 
 /// A query of the event store; every condition given must hold. Results come newest first.
@@ -83,6 +87,31 @@ public struct StoredEvent: Sendable, Hashable {
     public var reason: String
     /// The event's Version-2 JSON object, as the JSON Lines sink writes it.
     public var json: String
+
+    /// A stored event as given (for `SQLiteEventStore.insert`).
+    public init(id: String, cameraID: CameraID, trackID: TrackID, timestamp: Date, plate: String?, plateScore: Double?,
+                detectionScore: Double?, region: String?, regionScore: Double?, vehicleType: String?, vehicleScore: Double?,
+                vehicleColor: String?, direction: Int?, positionSeconds: Double, sourceURL: String, filename: String?,
+                reason: String, json: String) {
+        self.id = id
+        self.cameraID = cameraID
+        self.trackID = trackID
+        self.timestamp = timestamp
+        self.plate = plate
+        self.plateScore = plateScore
+        self.detectionScore = detectionScore
+        self.region = region
+        self.regionScore = regionScore
+        self.vehicleType = vehicleType
+        self.vehicleScore = vehicleScore
+        self.vehicleColor = vehicleColor
+        self.direction = direction
+        self.positionSeconds = positionSeconds
+        self.sourceURL = sourceURL
+        self.filename = filename
+        self.reason = reason
+        self.json = json
+    }
 }
 
 /// Stores every event in SQLite (WAL) and answers queries for the HTTP API (config key `sqlite_file`).
@@ -112,7 +141,7 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
 
     /// The configuration.
     public let configuration: Configuration
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating and migrating) the database.
     public init(configuration: Configuration) throws {
@@ -153,6 +182,20 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
                 CREATE INDEX event_by_plate ON event(plate, timestamp_us);
                 """)
         }
+        // The console: folded plates for the `similar` search, and the event's plate and vehicle pictures.
+        migrator.registerMigration("events-v2-console") { db in
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN plate_folded TEXT;
+                UPDATE event SET plate_folded = \(SQLiteSupport.foldFunction.name)(plate) WHERE plate IS NOT NULL;
+                CREATE INDEX event_by_folded ON event(plate_folded, timestamp_us);
+                CREATE TABLE event_image (
+                    event_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    jpeg BLOB NOT NULL,
+                    PRIMARY KEY (event_id, kind)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 
@@ -163,16 +206,14 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
         let values: [(any DatabaseValueConvertible)?] = [
             EventIdentifier.make(for: event), event.cameraID.rawValue, event.trackID.rawValue,
             SQLiteSupport.micros(event.timestamp),
-            plate?.text, plate?.score, plate?.bestRead.detectionScore, plate?.region?.code, plate?.region?.score,
+            plate?.text, plate.map { PlateText.folded($0.text) }, plate?.score, plate?.bestRead.detectionScore, plate?.region?.code, plate?.region?.score,
             event.vehicle?.type.plateRecognizerName, event.vehicle?.score, event.vehicle?.color.first?.label,
             event.direction, event.positionSeconds, event.sourceURL, images.filename, event.reason.rawValue, json,
         ]
         try database.write { db in
             try db.execute(sql: """
-                INSERT INTO event (event_id, camera_id, track_id, timestamp_us, plate, plate_score, detection_score,
-                                   region, region_score, vehicle_type, vehicle_score, vehicle_color, direction,
-                                   position_sec, source_url, filename, reason, json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (\(Self.insertColumns))
+                VALUES (\(Self.insertPlaceholders))
                 ON CONFLICT(event_id) DO NOTHING
                 """, arguments: StatementArguments(values))
         }
@@ -211,12 +252,22 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
     @discardableResult
     public func deleteEvents(before date: Date) throws -> Int {
         try database.write { db in
-            try db.execute(sql: "DELETE FROM event WHERE timestamp_us < ?", arguments: [SQLiteSupport.micros(date)])
+            let cutoff = SQLiteSupport.micros(date)
+            try db.execute(sql: "DELETE FROM event_image WHERE event_id IN (SELECT event_id FROM event WHERE timestamp_us < ?)",
+                           arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM event WHERE timestamp_us < ?", arguments: [cutoff])
             return db.changesCount
         }
     }
 
-    private static func filter(_ query: EventQuery) -> (String, StatementArguments) {
+    /// The columns `deliver` and `insert` fill, in the order of their arguments.
+    static let insertColumns = """
+        event_id, camera_id, track_id, timestamp_us, plate, plate_folded, plate_score, detection_score, region,
+        region_score, vehicle_type, vehicle_score, vehicle_color, direction, position_sec, source_url, filename, reason, json
+        """
+    static let insertPlaceholders = Array(repeating: "?", count: 19).joined(separator: ", ")
+
+    static func filter(_ query: EventQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
         if let camera = query.cameraID {
@@ -250,6 +301,12 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
             // The length bound is a cheap pre-filter: more edits than the length difference are needed.
             conditions.append("length(plate) BETWEEN ? AND ? AND \(SQLiteSupport.editDistanceFunction.name)(plate, ?) <= ?")
             arguments += [canonical.count - distance, canonical.count + distance, canonical, distance]
+        case .similar(let text):
+            // Why candidates and not an edit distance per row: the neighbours (about 450 for 7 characters) are
+            // each one lookup in `event_by_folded`, where a distance would read every row.
+            let neighbours = PlateText.oneEditNeighbours(ofFolded: PlateText.folded(text)).sorted()
+            conditions.append("plate_folded IN (\(Array(repeating: "?", count: neighbours.count).joined(separator: ",")))")
+            arguments += StatementArguments(neighbours)
         }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
@@ -270,6 +327,11 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
 
 /// What the SQLite-backed sinks share: opening a WAL pool, time as integer microseconds, SQL functions.
 enum SQLiteSupport {
+    /// `platestream_fold(plate)`: `PlateText.folded` (NULL stays NULL), for the migration's backfill.
+    static let foldFunction = DatabaseFunction("platestream_fold", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map(PlateText.folded)
+    }
+
     /// `platestream_edit_distance(a, b)`: Levenshtein distance of two texts (NULL when either is NULL).
     static let editDistanceFunction = DatabaseFunction("platestream_edit_distance", argumentCount: 2, pure: true) { values in
         guard let a = String.fromDatabaseValue(values[0]), let b = String.fromDatabaseValue(values[1]) else { return nil }
@@ -286,6 +348,7 @@ enum SQLiteSupport {
         configuration.busyMode = .timeout(busyTimeout)
         configuration.prepareDatabase { db in
             db.add(function: editDistanceFunction)
+            db.add(function: foldFunction)
         }
         // DatabasePool puts the file in WAL mode: readers (HTTP queries, the webhook worker) never block
         // the writer (the pipeline's `deliver`), and a commit is one append to the log.

@@ -133,13 +133,16 @@ public struct WebhookRetryStateMachine: Sendable {
     }
 }
 
-/// SplitMix64: a tiny, fast, seedable generator; plenty for spreading retries.
-struct SplitMix64: Sendable, Hashable {
+/// SplitMix64: a tiny, fast, seedable generator; plenty for spreading retries (and for generating the
+/// same benchmark data on every run).
+public struct SplitMix64: RandomNumberGenerator, Sendable, Hashable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
         z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9

@@ -7,7 +7,8 @@ struct PlateStreamCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "platestream",
         abstract: "On-premise licence-plate recognition for cameras and video files.",
-        subcommands: [ProbeCommand.self, FramesCommand.self, ReadCommand.self, EvalCommand.self, ServeCommand.self, ConfigCommand.self, RunCommand.self]
+        subcommands: [ProbeCommand.self, FramesCommand.self, ReadCommand.self, EvalCommand.self, ServeCommand.self, ConfigCommand.self, RunCommand.self,
+                      BenchSearchCommand.self]
     )
 
     func run() throws {

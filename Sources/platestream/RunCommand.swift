@@ -143,6 +143,8 @@ struct RunPlan {
     var mqtt: [MQTTOutput] = []
     /// The snapshot HTTP API in the same process (config `http`), with `/metrics` of the pipeline too.
     var http: SnapshotServer? = nil
+    /// The live console on the snapshot server (with `http`): its health box gets the pipeline at start.
+    var console: ConsoleWiring? = nil
     var workers: Int
     var healthInterval: Double
     /// Single-source mode: the camera and what its (already open) file says, for the progress report.
@@ -323,7 +325,11 @@ struct RunPlan {
         } catch {
             throw ConfigError("database \(database): \(error)")
         }
-        sinks.append(SinkRegistration(name: "database", sink: RunEventSink(store, cameras: nil, naming: naming)))
+        // With `http`, the console's sink stores the event with its pictures and publishes it to the live pages.
+        let console = config.httpJSON == nil ? nil : ConsoleWiring(store: store)
+        sinks.append(SinkRegistration(name: "database", sink: console.map {
+            ConsoleStoreSink(store: store, broadcaster: $0.broadcaster, naming: naming)
+        } ?? RunEventSink(store, cameras: nil, naming: naming)))
 
         // Webhooks: one outbox per distinct webhook setting, each in its own file next to the database.
         struct HookKey: Hashable {
@@ -391,13 +397,14 @@ struct RunPlan {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             http = try SnapshotServer.make(configuration: settings, recognizer: recognizer, database: database,
-                                           registry: registry, logger: Logger(label: "platestream.http"))
+                                           registry: registry, console: console, logger: Logger(label: "platestream.http"))
         }
         logger.info("configuration loaded", metadata: [
             "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
             "sinks": "\(sinks.map(\.name))",
         ])
         return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes, mqtt: mqtt, http: http,
+                       console: console,
                        workers: modelOptions.workers ?? ProcessInfo.processInfo.activeProcessorCount,
                        healthInterval: command.healthInterval, progress: nil, showProgress: false)
     }
@@ -422,6 +429,11 @@ struct RunPlan {
                 services.append(.init(service: WebhookService(outbox: outbox), successTerminationBehavior: .ignore))
             }
             services.append(.init(service: http.application, successTerminationBehavior: .ignore))
+        }
+        if let console {
+            console.health.attach(pipeline)
+            // After the server: shut down before it (reverse order), ending the open event streams it would wait for.
+            services.append(.init(service: ConsoleFeedService(broadcaster: console.broadcaster), successTerminationBehavior: .ignore))
         }
         var progressService: ProgressService?
         if let progress, showProgress {

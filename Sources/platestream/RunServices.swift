@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import PlateConsole
 import PlateCore
 import PlatePipeline
 import PlateSinks
@@ -77,6 +78,25 @@ func drainOutboxThenStop(_ worker: Task<Void, any Error>, what: String, drainLim
         logger.warning("\(what) still queued; the next run sends them", metadata: ["pending": "\(last)"])
     }
     worker.cancel()
+}
+
+/// Keeps the console's event streams alive (an SSE comment every `interval`) and ends them at graceful
+/// shutdown, so that the HTTP server, which waits for requests in flight, can stop.
+struct ConsoleFeedService: Service {
+    /// The console's broadcaster.
+    let broadcaster: ConsoleBroadcaster
+    /// Time between pings.
+    var interval: Duration = .seconds(15)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                broadcaster.ping()
+            }
+        }
+        broadcaster.finish()
+    }
 }
 
 /// Reports the progress over a file on stderr: a redrawn bar with frames, fps and ETA on a terminal,

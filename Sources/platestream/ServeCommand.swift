@@ -62,15 +62,19 @@ struct ServeCommand: AsyncParsableCommand {
         // through swift-metrics land in this registry.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let databasePath = database ?? app?.database ?? "platestream.db"
+        // The console searches the events `run` stored in the same database; serve has no live cameras.
+        let console = ConsoleWiring(store: try SQLiteEventStore(configuration: .init(path: databasePath)))
         let server: SnapshotServer
         do {
-            server = try SnapshotServer.make(configuration: http, recognizer: recognizer,
-                                             database: database ?? app?.database ?? "platestream.db",
-                                             registry: registry, logger: logger)
+            server = try SnapshotServer.make(configuration: http, recognizer: recognizer, database: databasePath,
+                                             registry: registry, console: console, logger: logger)
         } catch let error as ConfigError {
             throw ValidationError(error.description)
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: server.application)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: server.application), .init(service: ConsoleFeedService(broadcaster: console.broadcaster)),
+        ]
         if let outbox = server.outbox {
             services.insert(.init(service: WebhookService(outbox: outbox), successTerminationBehavior: .ignore), at: 0)
         }

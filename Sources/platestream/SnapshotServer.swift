@@ -8,7 +8,7 @@ import Prometheus
 import ServiceLifecycle
 
 /// The snapshot HTTP server as `serve` builds it, and `run` when its config has an `http` section: the four
-/// APIs over one recognizer, usage counted in SQLite, `/metrics` from a Prometheus registry, and the
+/// APIs over one recognizer, the live console (`GET /`, `/api/...`) when given, usage counted in SQLite, `/metrics` from a Prometheus registry, and the
 /// Plate Recognizer snapshot webhooks through a durable outbox.
 struct SnapshotServer {
     /// The Hummingbird application, a `Service` for the ServiceGroup.
@@ -21,7 +21,8 @@ struct SnapshotServer {
     /// Builds the server. `database` is the SQLite file for usage counts; the webhook outbox lives
     /// beside it in `<database>-snapshot-outbox`.
     static func make(configuration http: SnapshotServerConfiguration, recognizer: any PlateRecognizer, database: String,
-                     registry: PrometheusCollectorRegistry, logger: Logger) throws -> SnapshotServer {
+                     registry: PrometheusCollectorRegistry, console: ConsoleWiring? = nil,
+                     logger: Logger) throws -> SnapshotServer {
         let usage = try SQLiteUsageCounter(path: database)
         var outbox: WebhookOutbox?
         if !http.webhooks.isEmpty {
@@ -39,12 +40,19 @@ struct SnapshotServer {
         }
         let webhooks = outbox.map { SnapshotWebhookOutbox(outbox: $0, withImage: http.webhookImage) }
         let api: SnapshotAPI
+        let additional: AdditionalRoutes?
+        do {
+            additional = try console?.routes(configuration: http)
+        } catch {
+            throw ConfigError("console: \(error)")
+        }
         do {
             api = try SnapshotAPI(configuration: http, recognizer: recognizer,
                                   imageDecoder: VisionImageDecoder(maxPixels: http.limits.maxPixels),
                                   usageStore: SQLiteUsageStore(counter: usage), urlFetcher: FetcherAdapter(),
                                   regions: RegionCatalog(codes: Set(RegionTemplates.codes + ["us", "eu"])),
-                                  metrics: { registry.emitToString() }, webhooks: webhooks, logger: logger)
+                                  metrics: { registry.emitToString() }, webhooks: webhooks, additional: additional,
+                                  logger: logger)
         } catch {
             throw ConfigError(error.message)
         }
