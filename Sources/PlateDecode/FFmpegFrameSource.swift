@@ -110,7 +110,7 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
                 statsStorage.notDecoded = decoder.framesNotDecoded
                 return statsStorage.decoded + statsStorage.notDecoded - 1
             }
-            guard sampler.keep(at: time, index: decoder.displayIndex) else {
+            guard sampler.keep(at: time, decided: decoder.keepCurrentFrame) else {
                 statsLock.withLock { statsStorage.droppedBySampling += 1 }
                 continue
             }

@@ -24,13 +24,13 @@ public struct FrameSampler: Sendable, Equatable {
         self.maxFPS = maxFPS
     }
 
-    /// Whether to deliver the next decoded frame, which shows at `time`. `index`, when given, is the frame's
-    /// place in the stream (a decoder that leaves unused frames undecoded counts them by timestamp); otherwise
-    /// the frames this sampler has seen are counted.
-    public mutating func keep(at time: MediaTime, index: Int? = nil) -> Bool {
+    /// Whether to deliver the next decoded frame, which shows at `time`. `decided`, when given, is the decision a
+    /// decoder that leaves unused frames undecoded already made for this frame (by its place in the stream, from
+    /// its timestamp), and stands; otherwise every `every`th frame this sampler sees is kept.
+    public mutating func keep(at time: MediaTime, decided: Bool? = nil) -> Bool {
         defer { seen += 1 }
-        let position = index ?? seen
-        guard position % every == 0 else { return false }
+        if let decided { return decided }
+        guard seen % every == 0 else { return false }
         guard let maxFPS else { return true }
         // Why re-anchor when time goes backwards: a live source restarted its clock; start a new grid.
         guard let anchor, time >= anchor else {

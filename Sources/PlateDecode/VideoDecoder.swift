@@ -19,12 +19,17 @@ final class VideoDecoder {
     /// frame by display index, a frame lasts `ticks` of the time base, and with an intra-only codec any packet
     /// can be left out (otherwise the decoder leaves out non-reference frames).
     private let discard: (every: Int, ticks: Double, intraOnly: Bool)?
-    private var firstPacketPTS: Int64?
-    private var lastDisplayIndex: Int?
-    /// Display index of the current frame (counted from the first packet, by its timestamp), when frames are
-    /// being left undecoded; nil otherwise.
-    private(set) var displayIndex: Int?
-    /// Frames the decoder left undecoded so far: the gaps in display order between the frames it output.
+    /// A packet timestamp on the frame grid the display index counts from.
+    private var anchorPTS: Int64?
+    /// The last keyframe came without a timestamp.
+    private var keyWithoutTimestamp = false
+    /// What was decided for each packet sent (by its timestamp: true, the sampler keeps its frame), until its
+    /// frame comes out or a later frame shows it never will.
+    private var planned: [Int64: Bool] = [:]
+    /// Whether the sampler keeps the current frame, as decided when its packet was sent; nil when frames are not
+    /// being left undecoded, or the frame's timestamp matches no packet.
+    private(set) var keepCurrentFrame: Bool?
+    /// Frames the decoder left undecoded so far (unused packets whose frame never came out).
     private(set) var framesNotDecoded = 0
     private let timeBase: AVRational
     private let frameRate: AVRational
@@ -72,10 +77,24 @@ final class VideoDecoder {
         }
     }
 
-    /// The display index of a frame or packet shown at `pts`: frames since the first packet, by timestamp.
-    private func indexInDisplayOrder(pts: Int64) -> Int? {
-        guard let discard, let firstPacketPTS, pts != cffmpeg_nopts_value() else { return nil }
-        return Int((Double(pts - firstPacketPTS) / discard.ticks).rounded())
+    /// The display index of a packet shown at `pts`: frames since the anchor, a keyframe, by timestamp; nil while
+    /// there is none. Why a keyframe: the frames kept are then the keyframe's multiples of `every`, which in the
+    /// usual GOPs (P-frames every 2 or 4, B-frames between) are the reference frames, so the frames left out are
+    /// the non-reference ones the decoder can skip. A timestamp more than a quarter frame off the grid (an RTSP
+    /// clock re-synced to its sender reports, a cut file's first frames) drops the anchor until the next keyframe,
+    /// so rounding never sits on a half.
+    private func indexInDisplayOrder(pts: Int64, key: Bool, ticks: Double) -> Int? {
+        if let anchorPTS {
+            let x = Double(pts - anchorPTS) / ticks
+            if abs(x - x.rounded()) <= 0.25 { return Int(x.rounded()) }
+            self.anchorPTS = nil
+        }
+        // A keyframe without a timestamp (an RTSP stream's first, sent before its clock is known) hands the anchor to
+        // the next packet that has one: in decode order the next reference frame.
+        guard key || keyWithoutTimestamp else { return nil }
+        keyWithoutTimestamp = false
+        anchorPTS = pts
+        return 0
     }
 
     /// Whether to send the packet about to be sent to the decoder, and whether the decoder may leave it
@@ -85,9 +104,21 @@ final class VideoDecoder {
     private func planDiscard(_ packet: UnsafeMutablePointer<AVPacket>) -> Bool {
         guard let discard else { return true }
         let pts = packet.pointee.pts
-        if firstPacketPTS == nil, pts != cffmpeg_nopts_value() { firstPacketPTS = pts }
-        let unused = indexInDisplayOrder(pts: pts).map { !$0.isMultiple(of: discard.every) } ?? false
-        if discard.intraOnly { return !unused }
+        var unused = false
+        let key = packet.pointee.flags & AV_PKT_FLAG_KEY != 0
+        if key, pts == cffmpeg_nopts_value() { keyWithoutTimestamp = true }
+        if pts != cffmpeg_nopts_value(), let index = indexInDisplayOrder(pts: pts, key: key, ticks: discard.ticks) {
+            unused = !index.isMultiple(of: discard.every)
+            // A source whose frames never come out with their packets' timestamps: start the record over.
+            if planned.count >= 256 { planned.removeAll() }
+            // Why a record: the frame's own keep decision must be this one; a frame left out here must not be one
+            // the sampler would keep when its timestamp, read again at output, rounds the other way.
+            if !(discard.intraOnly && unused) { planned[pts] = !unused }
+        }
+        if discard.intraOnly {
+            if unused { framesNotDecoded += 1 }
+            return !unused
+        }
         // Why per packet: the decoder reads skip_frame for each packet it is given (frame threads copy it at
         // submission), so only the frames the sampler drops are left out, and every kept frame's references decode.
         codec.pointer.pointee.skip_frame = unused ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
@@ -184,10 +215,15 @@ final class VideoDecoder {
         }
         lastPTS = pts
         if origin == nil { origin = pts }
-        displayIndex = indexInDisplayOrder(pts: pts)
-        if let index = displayIndex {
-            if let last = lastDisplayIndex { framesNotDecoded += max(0, index - last - 1) }
-            lastDisplayIndex = max(index, lastDisplayIndex ?? index)
+        keepCurrentFrame = nil
+        let framePTS = frame.pointer.pointee.pts
+        if discard != nil, framePTS != nopts {
+            keepCurrentFrame = planned.removeValue(forKey: framePTS)
+            // Packets shown before this frame whose frames never came out: left undecoded (or lost to damage).
+            for (earlier, used) in planned where earlier < framePTS {
+                planned[earlier] = nil
+                if !used { framesNotDecoded += 1 }
+            }
         }
         guard timeBase.num > 0, timeBase.den > 0 else { return MediaTime(value: pts - origin!, timescale: 1_000_000) }
         return MediaTime(value: (pts - origin!) * Int64(timeBase.num), timescale: Int64(timeBase.den))

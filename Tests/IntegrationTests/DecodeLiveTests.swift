@@ -34,6 +34,27 @@ private typealias H = DecodeHarness
         for frame in frames { H.expectQuadrants(frame.image, tolerance: 12) }
     }
 
+    /// A live H.264 stream with B-frames sampled every second frame: the frames kept are exactly two frames apart,
+    /// and the non-reference frames between them are not decoded (the phase is taken from a keyframe).
+    @Test func rtspSamplingLeavesNonReferenceFramesUndecodedAndKeepsEverySecondFrame() async throws {
+        let file = try #require(try await H.media().videos.first { $0.name == "h264.mp4" }).url
+        let server = try await H.offPool { try H.startRTSPServer(file: file) }
+        defer { server.stop() }
+        var options = H.liveOptions()
+        options.sampleEvery = 2
+        let source = try await H.offPool { [options] in try FFmpegFrameSource(location: "rtsp://127.0.0.1:\(server.port)/stream", options: options) }
+        let watchdog = H.Watchdog(closing: source)
+        defer { watchdog.cancel(); source.close() }
+        let frames = try await H.offPool { try read(source, count: 20) }
+        #expect(frames.count == 20)
+        for (a, b) in zip(frames, frames.dropFirst()) {
+            #expect(abs(b.mediaTime.seconds - a.mediaTime.seconds - 2.0 / 25) < 0.002, "\(a.mediaTime) -> \(b.mediaTime)")
+        }
+        let stats = source.stats
+        #expect(stats.notDecoded > 0, "\(stats)")
+        #expect(stats.delivered == 20)
+    }
+
     @Test(arguments: [DecodeOptions.Transport.tcp, .udp])
     func reconnectsAfterTheServerIsKilledAndRestarted(_ transport: DecodeOptions.Transport) async throws {
         let file = try await H.media().patternLong
