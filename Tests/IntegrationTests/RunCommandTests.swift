@@ -146,6 +146,24 @@ private typealias H = DecodeHarness
         #expect(result.stderr.contains("$.cameras[0].sample"), "\(result.stderr)")
     }
 
+    /// A corrupt event store is a clear error naming the file, and the file is left as it was (never replaced
+    /// by a new database, which would lose whatever a user could still recover from it).
+    @Test func aCorruptDatabaseFailsNamingTheFileAndIsLeftAlone() async throws {
+        let dir = try H.temporaryDirectory("run-corrupt-db")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let database = dir.appendingPathComponent("events.db")
+        var generator = SystemRandomNumberGenerator()
+        let garbage = Data((0..<20_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try garbage.write(to: database)
+        let video = try await videos().short
+        let config = try writeConfig(["cameras": [["id": "gate", "url": video.path]], "database": database.path], in: dir)
+        let result = try await run(["run", "--config", config.path, "--models", Self.models], timeout: 300)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(database.path) && result.stderr.contains("not a database"), "\(result.stderr)")
+        #expect(try Data(contentsOf: database) == garbage)
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test func sigtermDrainsAndFlushes() async throws {
         let video = try await videos().long
         let dir = try H.temporaryDirectory("run-sigterm")
