@@ -125,6 +125,19 @@ final class VideoDecoder {
         return true
     }
 
+    /// Looks up the decision made for the new frame's packet (`keepCurrentFrame`), and counts the unused packets
+    /// shown before it whose frames never came out as left undecoded (or lost to damage).
+    private func settleSampling() {
+        keepCurrentFrame = nil
+        let pts = frame.pointer.pointee.pts
+        guard discard != nil, pts != cffmpeg_nopts_value() else { return }
+        keepCurrentFrame = planned.removeValue(forKey: pts)
+        for (earlier, used) in planned where earlier < pts {
+            planned[earlier] = nil
+            if !used { framesNotDecoded += 1 }
+        }
+    }
+
     /// Decodes until the next frame is in `frame`; false at the end of the stream (decoder drained).
     /// `corrupt` is told about each packet the demuxer or decoder rejected and skipped.
     func decodeNext(interrupt: InterruptState, readTimeout: Duration?,
@@ -133,6 +146,7 @@ final class VideoDecoder {
             do {
                 try check(avcodec_receive_frame(codec.pointer, frame.pointer), "avcodec_receive_frame")
                 consecutiveFailures = 0
+                settleSampling()
                 return true
             } catch let error where error.isAgain {
                 // The decoder needs another packet.
@@ -215,16 +229,6 @@ final class VideoDecoder {
         }
         lastPTS = pts
         if origin == nil { origin = pts }
-        keepCurrentFrame = nil
-        let framePTS = frame.pointer.pointee.pts
-        if discard != nil, framePTS != nopts {
-            keepCurrentFrame = planned.removeValue(forKey: framePTS)
-            // Packets shown before this frame whose frames never came out: left undecoded (or lost to damage).
-            for (earlier, used) in planned where earlier < framePTS {
-                planned[earlier] = nil
-                if !used { framesNotDecoded += 1 }
-            }
-        }
         guard timeBase.num > 0, timeBase.den > 0 else { return MediaTime(value: pts - origin!, timescale: 1_000_000) }
         return MediaTime(value: (pts - origin!) * Int64(timeBase.num), timescale: Int64(timeBase.den))
     }
