@@ -65,6 +65,9 @@ private typealias M = MQTTHarness
             .first?.payload
     }
 
+    // The waits are long because CI runs every suite at once on 2 cores: the outbox's worker and the publish
+    // continuations share Swift's cooperative pool with the other suites, and there a 20 s wait once ran out before
+    // ten messages had drained (0.6 s alone, also with the cores kept busy). They bound a hang, they time nothing.
     @Test func everyEventArrivesAcrossABrokerKilledAndRestarted() async throws {
         let broker = try await Self.startBroker("mqtt")
         defer { Self.stop(broker) }
@@ -94,31 +97,31 @@ private typealias M = MQTTHarness
         // 1. Broker up: ten events arrive, each as the exact Version-2 JSON the file sinks write.
         let first = Self.events(1...10), second = Self.events(11...20)
         for event in first { try outbox.deliver(event) }
-        #expect(await M.eventually(timeout: 20) { (try? outbox.pendingCount()) == 0 })
+        #expect(await M.eventually(timeout: 60) { (try? outbox.pendingCount()) == 0 })
         let eventTopic = "lpr/gate/event"
-        #expect(await M.eventually(timeout: 10) { before.messages.filter { $0.topic == eventTopic }.count >= 10 })
+        #expect(await M.eventually(timeout: 60) { before.messages.filter { $0.topic == eventTopic }.count >= 10 })
         let firstPayloads = before.messages.filter { $0.topic == eventTopic }.map(\.payload)
         #expect(firstPayloads.first == format.jsonValue(for: first[0], filename: nil)?.serialized())
 
         // The subscriber's session is on disk: it survives the broker's death.
-        #expect(await M.eventually(timeout: 10) { broker.hasSaved(clientID: "test-subscriber", subscription: "lpr/#") })
+        #expect(await M.eventually(timeout: 60) { broker.hasSaved(clientID: "test-subscriber", subscription: "lpr/#") })
 
         // 2. The broker dies. Ten more events are committed and wait: no row leaves the outbox without a PUBACK.
         broker.kill9()
         before.stop()
-        #expect(await M.eventually(timeout: 10) { !connection.isConnected })
+        #expect(await M.eventually(timeout: 60) { !connection.isConnected })
         for event in second { try outbox.deliver(event) }
-        #expect(await M.eventually(timeout: 10) { ((try? outbox.statistics(channel: "gate").failedAttempts) ?? 0) > 0 })
+        #expect(await M.eventually(timeout: 60) { ((try? outbox.statistics(channel: "gate").failedAttempts) ?? 0) > 0 })
         #expect(try outbox.pendingCount() == 20) // an event and its last_plate each
 
         // 3. The broker restarts on the same port. The connection comes back by itself and the outbox drains;
         //    what it publishes waits in the broker for the subscriber's session, which then reconnects.
         try await broker.start()
-        #expect(await M.eventually(timeout: 30) { (try? outbox.pendingCount()) == 0 }, "\(broker.log)")
+        #expect(await M.eventually(timeout: 90) { (try? outbox.pendingCount()) == 0 }, "\(broker.log)")
         let after = try M.Subscriber(port: broker.port, user: "sub", password: Self.users["sub"]!, clientID: "test-subscriber",
                                      topics: ["lpr/#", "probe"], output: dir.appendingPathComponent("after.txt"))
         defer { after.stop() }
-        #expect(await M.eventually(timeout: 15) {
+        #expect(await M.eventually(timeout: 60) {
             Set(after.messages.filter { $0.topic == eventTopic }.compactMap { Self.plate(ofEvent: $0.payload) }).count >= 10
         }, "\(after.text)")
 
