@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, each behind exactly one import.
@@ -69,6 +70,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The PostgreSQL event store (several nodes, one database): PlateCore's EventStore over postgres-nio.
+        .target(
+            name: "PlatePostgres",
+            dependencies: [
+                "PlateCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // MQTT: one connection per camera over libmosquitto; its durable outbox is PlateSinks' MessageOutbox.
         .target(
             name: "PlateMQTT",
@@ -112,7 +123,7 @@ let package = Package(
             name: "platestream",
             dependencies: [
                 "PlateCore", "PlateDecode", "PlateVision", "PlateTracking", "PlatePipeline", "PlateSinks", "PlateHTTP",
-                "PlateMQTT", "PlateConsole",
+                "PlateMQTT", "PlateConsole", "PlatePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -150,6 +161,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "PlatePostgresTests",
+            dependencies: ["PlateCore", "PlatePostgres", "PlateSinks", "PlateTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PlateMQTTTests", dependencies: ["PlateCore", "PlateMQTT"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PlateConsoleTests",
@@ -168,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             // platestream: the CLI tests run the built binary, so the build must make it first.
-            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "PlateSinks", "PlateMQTT", "platestream",
+            dependencies: ["PlateCore", "PlateDecode", "PlateVision", "PlateSinks", "PlateMQTT", "PlateTesting", "platestream",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

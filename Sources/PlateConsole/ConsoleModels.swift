@@ -115,7 +115,7 @@ public protocol ConsoleEventSearch: Sendable {
 public struct ConsoleCamera: Sendable, Equatable {
     /// The camera.
     public var id: String
-    /// `connected`, `reconnecting`, `starting`, `ended` or `failed`.
+    /// `connected`, `reconnecting`, `starting`, `ended`, `failed`, or `stale` (its node's heartbeat stopped).
     public var status: String
     /// Frames decoded per second.
     public var inputFPS: Double
@@ -131,6 +131,10 @@ public struct ConsoleCamera: Sendable, Equatable {
     public var events: Int
     /// The last source or recognition error.
     public var lastError: String?
+    /// The node running the camera, when known (several nodes share one database).
+    public var node: String?
+    /// When its node last reported it (its heartbeat).
+    public var updatedAt: Date?
 
     /// A camera's health.
     public init(id: String, status: String, inputFPS: Double, recognizedFPS: Double, lagSeconds: Double?, dropped: Int,
@@ -153,7 +157,8 @@ public struct ConsoleCamera: Sendable, Equatable {
             ("id", .string(id)), ("status", .string(status)), ("input_fps", rounded(inputFPS)),
             ("recognized_fps", rounded(recognizedFPS)), ("lag_seconds", lagSeconds.map(rounded) ?? .null),
             ("dropped", .integer(dropped)), ("reconnects", .integer(reconnects)), ("events", .integer(events)),
-            ("last_error", .string(lastError)),
+            ("last_error", .string(lastError)), ("node", .string(node)),
+            ("updated_at", updatedAt.map { .string(ConsoleTime.format($0)) } ?? .null),
         ])
     }
 }

@@ -93,8 +93,9 @@ public enum ConsoleOpenAPI {
                         ("400", content("application/json", "Unknown kind", detail)),
                         ("404", content("application/json", "No such picture", detail))])),
         ("/api/cameras", get(
-            "Per-camera health: status (connected, reconnecting, starting, ended, failed), input and recognized fps, lag, "
-            + "drops, last error; and the live stream's clients and drops",
+            "Per-camera health: status (connected, reconnecting, starting, ended, failed; stale when the camera's node "
+            + "stopped its heartbeat), input and recognized fps, lag, drops, last error, node and updated_at (every node "
+            + "sharing a PostgreSQL store); and the live stream's clients and drops",
             responses: [("200", content("application/json", "Health", .object([("type", .string("object"))])))])),
     ]
 }

@@ -41,16 +41,21 @@ public struct EventJSONFormat: Sendable, Equatable {
 
 /// The stable identifier of an event: the idempotency key of its webhook deliveries and its key in the event store.
 ///
-/// Derived from what identifies the passage (camera, track number, best frame, its wall-clock time to the
-/// microsecond, first-seen time), so the same event always gets the same identifier, in this process or after
-/// a restart, while track numbers that restart from 1 do not collide (their timestamps differ).
+/// Derived from what identifies the passage (camera, track number, best frame, first-seen time), so the same
+/// event always gets the same identifier, in this process or after a restart. For a live source (RTSP, HTTP,
+/// a device, a pipe) also its wall-clock time to the microsecond: track numbers restart from 1 with the
+/// process, and the time keeps a later passage from colliding with an earlier one. For a file, the file's
+/// path instead: a file processed again (a node killed and restarted, a shard moved) yields the same passages
+/// at the same positions, so they get the same identifiers and a store keyed by them keeps each once.
 public enum EventIdentifier {
     /// A UUID-shaped (version 8, "custom") hexadecimal string, e.g. `3f2a9c1e-7b44-8d10-9e2f-0a1b2c3d4e5f`:
     /// ASCII only, so it is safe in an HTTP header whatever the camera's name.
     public static func make(for event: TrackEvent) -> String {
+        let replayable = SourceURL.kind(of: event.sourceURL) == .file
         let micros = Int64((event.timestamp.timeIntervalSince1970 * 1_000_000).rounded())
         let key = [
-            event.cameraID.rawValue, String(event.trackID.rawValue), String(event.bestFrameIndex), String(micros),
+            event.cameraID.rawValue, String(event.trackID.rawValue), String(event.bestFrameIndex),
+            replayable ? "file:" + event.sourceURL : String(micros),
             String(event.firstSeen.value), String(event.firstSeen.timescale),
         ].joined(separator: "\u{1F}")
         let bytes = Array(key.utf8)

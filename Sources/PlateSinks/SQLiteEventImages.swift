@@ -2,14 +2,6 @@ public import Foundation
 import GRDB
 public import PlateCore
 
-/// Which picture of an event the store keeps for the console.
-public enum StoredImageKind: String, Sendable, CaseIterable {
-    /// The plate cut out of the best frame.
-    case plate
-    /// The vehicle cut out of the best frame (the whole frame when the event has no vehicle box).
-    case vehicle
-}
-
 extension SQLiteEventStore {
     /// Keeps an event's pictures (JPEG) beside it; a second call for the same event and kind replaces them.
     /// `deleteEvents(before:)` removes them with their events.
@@ -46,10 +38,12 @@ extension SQLiteEventStore {
         }
     }
 
-    /// Inserts stored events as they are (an import, or generated events for `platestream bench-search`), in
-    /// one transaction; events already stored (same `id`) are skipped.
-    public func insert(_ events: [StoredEvent]) throws {
+    /// Inserts stored events as they are (the store sink's events, an import, or generated events for
+    /// `platestream bench-search`), in one transaction; events already stored (same `id`) are skipped.
+    @discardableResult
+    public func insert(_ events: [StoredEvent]) throws -> Int {
         try database.write { db in
+            let before = db.totalChangesCount
             let statement = try db.makeStatement(sql: """
                 INSERT INTO event (\(Self.insertColumns)) VALUES (\(Self.insertPlaceholders))
                 ON CONFLICT(event_id) DO NOTHING
@@ -62,6 +56,35 @@ extension SQLiteEventStore {
                     e.filename, e.reason, e.json,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
+            }
+            return db.totalChangesCount - before
+        }
+    }
+
+    /// Replaces the health rows of the cameras given (one node's heartbeat).
+    public func recordHealth(_ cameras: [CameraHeartbeat]) throws {
+        try database.write { db in
+            for c in cameras {
+                let values: [(any DatabaseValueConvertible)?] = [
+                    c.node, c.cameraID.rawValue, c.status, c.inputFPS, c.recognizedFPS, c.lagSeconds, c.dropped,
+                    c.reconnects, c.events, c.lastError, SQLiteSupport.micros(c.updatedAt),
+                ]
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO camera_health (node, camera_id, status, input_fps, recognized_fps, lag_seconds,
+                        dropped, reconnects, events, last_error, updated_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: StatementArguments(values))
+            }
+        }
+    }
+
+    /// Every node's camera health rows, by node then camera.
+    public func cameraHealth() throws -> [CameraHeartbeat] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM camera_health ORDER BY node, camera_id").map { row in
+                CameraHeartbeat(node: row["node"], cameraID: CameraID(row["camera_id"] as String), status: row["status"],
+                                inputFPS: row["input_fps"], recognizedFPS: row["recognized_fps"], lagSeconds: row["lag_seconds"],
+                                dropped: row["dropped"], reconnects: row["reconnects"], events: row["events"],
+                                lastError: row["last_error"], updatedAt: SQLiteSupport.date(micros: row["updated_us"]))
             }
         }
     }

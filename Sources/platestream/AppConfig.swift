@@ -186,12 +186,14 @@ struct AppConfig: Decodable {
     var cameras: [CameraConfig]?
     var recognizer: Recognizer?
     var database: String?
+    /// Node name → the ids of the cameras that node runs (`run --node NAME`).
+    var nodes: [String: [String]]?
     var logLevel: String?
     /// The `http` section as JSON text, for PlateHTTP's own strict decoder (nil when absent).
     var httpJSON: Data?
 
     enum CodingKeys: String, CodingKey {
-        case defaults, cameras, recognizer, database
+        case defaults, cameras, recognizer, database, nodes
         case logLevel = "log_level"
     }
 
@@ -263,8 +265,15 @@ struct AppConfig: Decodable {
     }
 
     /// Each active camera with built-in defaults, then `defaults`, then its own settings applied.
-    var resolvedCameras: [CameraConfig] {
-        (cameras ?? []).filter { $0.active ?? true }.map { camera in
+    var resolvedCameras: [CameraConfig] { resolved(cameras ?? []) }
+
+    /// The active cameras of `shard` (picked from the whole list, active or not), resolved.
+    func resolvedCameras(of shard: CameraShard) throws -> [CameraConfig] {
+        resolved(try shard.cameras(of: cameras ?? [], id: \.id))
+    }
+
+    private func resolved(_ cameras: [CameraConfig]) -> [CameraConfig] {
+        cameras.filter { $0.active ?? true }.map { camera in
             var c = camera
             c.settings = camera.settings.over((defaults ?? CameraSettings()).over(CameraSettings.builtIn))
             return c

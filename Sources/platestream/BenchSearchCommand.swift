@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import PlateCore
+import PlatePostgres
 import PlateSinks
 
-/// `platestream bench-search` (hidden; `scripts/bench-search` runs it): fills an SQLite event store with
+/// `platestream bench-search` (hidden; `scripts/bench-search` runs it): fills an event store (SQLite, or
+/// PostgreSQL given a postgres:// URL) with
 /// generated events and times the console's plate search on it: exact, typed with confusable characters
 /// (O for 0, I for 1, ...), and one character off, each with and without a time range.
 struct BenchSearchCommand: ParsableCommand {
@@ -14,7 +16,7 @@ struct BenchSearchCommand: ParsableCommand {
     @Option(help: "Events to generate.")
     var events: Int = 1_000_000
 
-    @Option(help: "Database file (default: a new one in a temporary folder, removed after). Reused when it holds events.")
+    @Option(help: "Database: a file, sqlite:PATH or postgres://... (default: a new SQLite file in a temporary folder, removed after). Reused when it holds events.")
     var database: String?
 
     @Option(help: "Searches per kind.")
@@ -29,8 +31,12 @@ struct BenchSearchCommand: ParsableCommand {
         let temporary = database == nil ? FileManager.default.temporaryDirectory
             .appendingPathComponent("platestream-bench-search-\(UUID().uuidString)") : nil
         defer { if let temporary { try? FileManager.default.removeItem(at: temporary) } }
-        let path = database ?? temporary!.appendingPathComponent("events.db").path
-        let store = try SQLiteEventStore(configuration: .init(path: path))
+        let location = try EventDatabaseLocation(parsing: database ?? temporary!.appendingPathComponent("events.db").path)
+        let store: any EventStore
+        switch location {
+        case .sqlite(let path): store = try SQLiteEventStore(configuration: .init(path: path))
+        case .postgres(let server): store = try PostgresEventStore(location: server)
+        }
         var random = SplitMix64(seed: 14)
         let letters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), digits = Array("0123456789")
         // Plates in a few shapes (LLLDDDD, LLLDLDD, DDLLDD, LLDDLLL), 200 000 distinct ones so plates recur.
@@ -61,8 +67,11 @@ struct BenchSearchCommand: ParsableCommand {
         }
         let count = try store.count(matching: EventQuery())
         let end = start.addingTimeInterval(Double(count) * 2.6)
-        let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1_000_000
-        print("bench-search: \(count) events, database \(size) MB, \(queries) searches per kind, 50 results at most")
+        var size = "PostgreSQL"
+        if case .sqlite(let path) = location {
+            size = "SQLite \(((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1_000_000) MB"
+        }
+        print("bench-search: \(count) events, database \(size), \(queries) searches per kind, 50 results at most")
 
         let swaps: [Character: Character] = ["0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"]
         let kinds: [(String, (String) -> String)] = [

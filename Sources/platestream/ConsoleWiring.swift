@@ -6,35 +6,82 @@ import PlatePipeline
 import PlateSinks
 import PlateVision
 
-/// The live console as `run --config` (with `http`) and `serve` wire it: the SQLite event store behind its
-/// search and pictures, the pipeline behind its camera health, and a broadcaster for its live events.
+/// The live console as `run --config` (with `http`) and `serve` wire it: the event store (SQLite or
+/// PostgreSQL) behind its search and pictures, the pipeline and the other nodes' heartbeats behind its camera
+/// health, and a broadcaster for its live events.
 struct ConsoleWiring {
     /// Fans live events out to the pages connected.
     let broadcaster = ConsoleBroadcaster()
-    /// The cameras' health, once the pipeline exists.
-    let health = PipelineHealthBox()
+    /// The cameras' health: this node's pipeline, once it exists, and the other nodes' heartbeat rows.
+    let health: PipelineHealthBox
     /// The event store searched.
-    let store: SQLiteEventStore
+    let store: any EventStore
+
+    /// The console of node `node` over `store`.
+    init(store: any EventStore, node: String) {
+        self.store = store
+        health = PipelineHealthBox(store: store, node: node)
+    }
 
     /// The console's routes for the snapshot server, authenticated like its Plate Recognizer API.
     func routes(configuration: SnapshotServerConfiguration) throws -> AdditionalRoutes {
-        let console = try ConsoleAPI(search: SQLiteConsoleSearch(store: store), health: health, broadcaster: broadcaster,
+        let console = try ConsoleAPI(search: StoreConsoleSearch(store: store), health: health, broadcaster: broadcaster,
                                      authorize: { configuration.authorizes(token: $0) })
         return AdditionalRoutes(openAPIPaths: ConsoleOpenAPI.paths) { console.register(on: $0) }
     }
 }
 
-/// The pipeline's health as the console's `ConsoleCameraHealth`; empty until `pipeline` is set (`serve` has none).
+/// The cameras' health as the console's `ConsoleCameraHealth`: this node's pipeline (empty until attached;
+/// `serve` has none), then every other node's heartbeat rows from the shared store, a row older than
+/// `staleAfter` shown as `stale` (its node stopped writing: dead, cut off, or shut down).
 final class PipelineHealthBox: ConsoleCameraHealth, @unchecked Sendable {
     // Why unchecked: `pipeline` is set once, under the lock, before the pipeline runs; Pipeline is thread-safe.
     private var pipeline: Pipeline?
     private let lock = NSLock()
+    private let store: any EventStore
+    /// This node's name in the heartbeat rows.
+    let node: String
+    /// A heartbeat row older than this is stale: three missed heartbeats.
+    static let staleAfter: TimeInterval = 3 * HeartbeatService.interval
+
+    /// Health of `node`'s pipeline, and of the other nodes writing `store`.
+    init(store: any EventStore, node: String) {
+        self.store = store
+        self.node = node
+    }
 
     /// Reports `pipeline`'s cameras from now on.
     func attach(_ pipeline: Pipeline) { lock.withLock { self.pipeline = pipeline } }
 
+    /// This node's cameras as heartbeat rows at `now` (nothing before the pipeline is attached).
+    func heartbeat(at now: Date = Date()) -> [CameraHeartbeat] {
+        local().map { c in
+            CameraHeartbeat(node: node, cameraID: CameraID(c.id), status: c.status, inputFPS: c.inputFPS,
+                            recognizedFPS: c.recognizedFPS, lagSeconds: c.lagSeconds, dropped: c.dropped,
+                            reconnects: c.reconnects, events: c.events, lastError: c.lastError, updatedAt: now)
+        }
+    }
+
     func cameras() -> [ConsoleCamera] {
+        var cameras = local()
+        // Why tolerate a failing store here: the page must still show this node's cameras when the database is away.
+        let now = Date()
+        for row in (try? store.cameraHealth()) ?? [] where row.node != node {
+            let stale = now.timeIntervalSince(row.updatedAt) > Self.staleAfter
+            var camera = ConsoleCamera(
+                id: row.cameraID.rawValue, status: stale && row.status != "ended" ? "stale" : row.status,
+                inputFPS: stale ? 0 : row.inputFPS, recognizedFPS: stale ? 0 : row.recognizedFPS, lagSeconds: row.lagSeconds,
+                dropped: row.dropped, reconnects: row.reconnects, events: row.events, lastError: row.lastError)
+            camera.node = row.node
+            camera.updatedAt = row.updatedAt
+            cameras.append(camera)
+        }
+        return cameras
+    }
+
+    private func local() -> [ConsoleCamera] {
         guard let health = lock.withLock({ pipeline })?.health() else { return [] }
+        let updated = Date()
         return health.cameras.map { camera in
             let status: String
             switch (camera.state, camera.end) {
@@ -45,17 +92,20 @@ final class PipelineHealthBox: ConsoleCameraHealth, @unchecked Sendable {
             // reconnecting source keeps going after errors; the error stays until the next one).
             case (.running, _): status = camera.inputFPS == 0 && camera.lastError != nil ? "reconnecting" : "connected"
             }
-            return ConsoleCamera(id: camera.cameraID.rawValue, status: status, inputFPS: camera.inputFPS,
-                                 recognizedFPS: camera.recognizedFPS, lagSeconds: camera.lagSeconds,
-                                 dropped: camera.framesDropped, reconnects: camera.reconnects, events: camera.events,
-                                 lastError: camera.lastError)
+            var result = ConsoleCamera(id: camera.cameraID.rawValue, status: status, inputFPS: camera.inputFPS,
+                                       recognizedFPS: camera.recognizedFPS, lagSeconds: camera.lagSeconds,
+                                       dropped: camera.framesDropped, reconnects: camera.reconnects, events: camera.events,
+                                       lastError: camera.lastError)
+            result.node = node
+            result.updatedAt = updated
+            return result
         }
     }
 }
 
-/// The SQLite event store as the console's `ConsoleEventSearch`: plates through the folded, one-edit index.
-struct SQLiteConsoleSearch: ConsoleEventSearch {
-    let store: SQLiteEventStore
+/// The event store as the console's `ConsoleEventSearch`: plates through the folded, one-edit index.
+struct StoreConsoleSearch: ConsoleEventSearch {
+    let store: any EventStore
 
     func events(matching search: ConsoleSearch) async throws -> [ConsoleEvent] {
         let query = EventQuery(cameraID: search.cameraID.map { CameraID($0) }, plate: search.plate.map { .similar($0) },
@@ -79,13 +129,15 @@ struct SQLiteConsoleSearch: ConsoleEventSearch {
 /// then publishes it to the live pages. In this order, so that a page never asks for a picture or finds
 /// a search result that is not stored yet.
 final class ConsoleStoreSink: PipelineSink {
-    private let store: SQLiteEventStore
+    private let store: any EventStore
+    private let format: EventJSONFormat
     private let broadcaster: ConsoleBroadcaster
     private let naming: ImageNaming
 
-    /// Stores into `store` and publishes to `broadcaster`.
-    init(store: SQLiteEventStore, broadcaster: ConsoleBroadcaster, naming: ImageNaming) {
+    /// Stores into `store` (the JSON in `format`, Version 2) and publishes to `broadcaster`.
+    init(store: any EventStore, format: EventJSONFormat, broadcaster: ConsoleBroadcaster, naming: ImageNaming) {
         self.store = store
+        self.format = format
         self.broadcaster = broadcaster
         self.naming = naming
     }
@@ -104,8 +156,9 @@ final class ConsoleStoreSink: PipelineSink {
             images.frame = nil
         }
         images.filename = naming.filename(for: event, hasFrame: delivery.bestFrame != nil)
-        try store.deliver(event, images: images)
-        let id = EventIdentifier.make(for: event)
+        let stored = StoredEvent(event, format: format, filename: images.filename)
+        try store.insert([stored])
+        let id = stored.id
         try store.storeImages(eventID: id, jpegs)
         let plate = event.plate
         broadcaster.publish(ConsoleEvent(
@@ -115,7 +168,7 @@ final class ConsoleStoreSink: PipelineSink {
             images: StoredImageKind.allCases.filter { jpegs[$0] != nil }.map(\.rawValue), emittedAt: handedOver))
     }
 
-    func shutdown() { store.shutdown() }
+    func shutdown() {}
 }
 
 extension Image {

@@ -23,8 +23,13 @@ struct RunCommand: ParsableCommand {
         discussion: """
         platestream run --config config.json
             Runs every active camera with the sinks its settings name (jsonlines_file, csv_file, image_dir, \
-        webhook_targets) and the SQLite event store (`database`), until every source has ended or SIGTERM / \
+        webhook_targets) and the event store (`database`: SQLite, or PostgreSQL shared by several nodes), until every source has ended or SIGTERM / \
         SIGINT, which drains the frames in flight and flushes every sink before exiting.
+
+        platestream run --config config.json --shard K/N | --shard-from-hostname N | --node NAME
+            Runs only this node's cameras (shard K of N: positions K, K+N ... of `cameras`; or the cameras \
+        `nodes` maps NAME to). With a postgres:// database every node writes the same store and the console of \
+        any node shows every node's events and camera health.
 
         platestream run FILE-OR-URL [--jsonl PATH] [--csv PATH] ...
             Processes one source with the default settings and prints each event as one line of \
@@ -79,6 +84,16 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("health-interval"), help: "Seconds between per-camera health lines in the log.")
     var healthInterval: Double = 60
 
+    @Option(help: "Run only shard K of N (K from 0): the configuration's cameras at positions K, K+N, K+2N ... (with --config).")
+    var shard: String?
+
+    @Option(name: .customLong("shard-from-hostname"),
+            help: "Run shard K of N, K being the number after the host name's last '-' (a StatefulSet pod's ordinal).")
+    var shardFromHostname: Int?
+
+    @Option(help: "Run the cameras the configuration's nodes section maps this node name to (with --config).")
+    var node: String?
+
     @Flag(name: .customLong("no-progress"), help: "Do not report progress on stderr (single source).")
     var noProgress = false
 
@@ -99,6 +114,10 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("give either a source or --config FILE (not both)")
         }
         if let sample, sample < 1 { throw ValidationError("--sample must be 1 or more") }
+        if configPath == nil, shard != nil || shardFromHostname != nil || node != nil {
+            throw ValidationError("--shard, --shard-from-hostname and --node pick cameras of a configuration: give --config")
+        }
+        if let shard { _ = try CameraShard.parse(shard: shard) }
         if let maxFPS, !(maxFPS > 0 && maxFPS.isFinite) { throw ValidationError("--max-fps must be positive") }
         guard healthInterval > 0 else { throw ValidationError("--health-interval must be positive") }
         if let timezone, TimeZone(identifier: timezone) == nil {

@@ -7,6 +7,7 @@ import PlateDecode
 import PlateHTTP
 import PlateMQTT
 import PlatePipeline
+import PlatePostgres
 import PlateSinks
 import PlateTracking
 import PlateVision
@@ -25,6 +26,8 @@ struct RunPlan {
     var http: SnapshotServer? = nil
     /// The live console on the snapshot server (with `http`): its health box gets the pipeline at start.
     var console: ConsoleWiring? = nil
+    /// This node's camera health, written to the event store as its heartbeat (with `--config`).
+    var heartbeat: (health: PipelineHealthBox, store: any EventStore)? = nil
     var workers: Int
     var healthInterval: Double
     /// Single-source mode: the camera and what its (already open) file says, for the progress report.
@@ -105,8 +108,12 @@ struct RunPlan {
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
         }
-        let resolved = config.resolvedCameras
-        guard !resolved.isEmpty else { throw ConfigError("\(path): no active camera") }
+        let shard = try CameraShard.resolve(shard: command.shard, shardFromHostname: command.shardFromHostname,
+                                            node: command.node, nodes: config.nodes)
+        let resolved = try config.resolvedCameras(of: shard)
+        guard !resolved.isEmpty else {
+            throw ConfigError("\(path): no active camera" + (shard.selection == nil ? "" : " for node \(shard.node)"))
+        }
 
         // Loaded first: the decoders scale each frame to what its first pass looks at.
         var modelOptions = command.models
@@ -197,19 +204,36 @@ struct RunPlan {
                                           sink: RunEventSink(sink, cameras: idSet(group), naming: naming)))
         }
 
-        // The event store: every camera, Version 2.
-        let database = resolve(config.database ?? "platestream.db")
-        let store: SQLiteEventStore
+        // The event store: every camera, Version 2. SQLite also holds the outboxes beside it; with PostgreSQL
+        // they stay local, in a file per node (`platestream-NODE.db` beside the configuration), because an
+        // outbox is this node's work and several nodes may share one configuration directory.
+        let location: EventDatabaseLocation
         do {
-            store = try SQLiteEventStore(configuration: .init(path: database, format: try format(2, resolved)))
+            location = try EventDatabaseLocation(parsing: config.database ?? "platestream.db")
         } catch {
-            throw ConfigError("database \(database): \(error)")
+            throw ConfigError("\(path): \(error)")
+        }
+        let database: String
+        let store: any EventStore
+        let storeFormat = try format(2, resolved)
+        do {
+            switch location {
+            case .sqlite(let file):
+                database = resolve(file)
+                store = try SQLiteEventStore(configuration: .init(path: database, format: storeFormat))
+            case .postgres(let server):
+                database = resolve("platestream-\(shard.node.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }).db")
+                store = try PostgresEventStore(location: server, logger: Logger(label: "platestream.postgres"))
+            }
+        } catch {
+            throw ConfigError("database \(location.redacted): \(error)")
         }
         // With `http`, the console's sink stores the event with its pictures and publishes it to the live pages.
-        let console = config.httpJSON == nil ? nil : ConsoleWiring(store: store)
+        let console = config.httpJSON == nil ? nil : ConsoleWiring(store: store, node: shard.node)
+        let heartbeat = console?.health ?? PipelineHealthBox(store: store, node: shard.node)
         sinks.append(SinkRegistration(name: "database", sink: console.map {
-            ConsoleStoreSink(store: store, broadcaster: $0.broadcaster, naming: naming)
-        } ?? RunEventSink(store, cameras: nil, naming: naming)))
+            ConsoleStoreSink(store: store, format: storeFormat, broadcaster: $0.broadcaster, naming: naming)
+        } ?? RunEventSink(EventStoreSink(store: store, format: storeFormat), cameras: nil, naming: naming)))
 
         // Webhooks: one outbox per distinct webhook setting, each in its own file next to the database.
         struct HookKey: Hashable {
@@ -280,11 +304,12 @@ struct RunPlan {
                                            registry: registry, console: console, logger: Logger(label: "platestream.http"))
         }
         logger.info("configuration loaded", metadata: [
-            "config": "\(path)", "cameras": "\(resolved.map(\.id))", "database": "\(database)",
+            "config": "\(path)", "node": "\(shard.node)", "cameras": "\(resolved.map(\.id))",
+            "database": "\(location.redacted)",
             "sinks": "\(sinks.map(\.name))",
         ])
         return RunPlan(cameras: cameras, recognizer: recognizer, sinks: sinks, outboxes: outboxes, mqtt: mqtt, http: http,
-                       console: console,
+                       console: console, heartbeat: (heartbeat, store),
                        workers: modelOptions.workers ?? ProcessInfo.processInfo.activeProcessorCount,
                        healthInterval: command.healthInterval, progress: nil, showProgress: false)
     }
@@ -310,8 +335,13 @@ struct RunPlan {
             }
             services.append(.init(service: http.application, successTerminationBehavior: .ignore))
         }
+        if let heartbeat {
+            heartbeat.health.attach(pipeline)
+            services.append(.init(service: HeartbeatService(health: heartbeat.health, store: heartbeat.store,
+                                                            logger: Logger(label: "platestream.heartbeat")),
+                                  successTerminationBehavior: .ignore))
+        }
         if let console {
-            console.health.attach(pipeline)
             // After the server: shut down before it (reverse order), ending the open event streams it would wait for.
             services.append(.init(service: ConsoleFeedService(broadcaster: console.broadcaster), successTerminationBehavior: .ignore))
         }

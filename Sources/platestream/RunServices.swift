@@ -99,6 +99,42 @@ struct ConsoleFeedService: Service {
     }
 }
 
+/// Writes this node's camera health to the event store every `interval` (its heartbeat), and once more at
+/// shutdown, so that the console of every node sharing the store shows these cameras and sees them go stale
+/// when this node dies. A failed write is logged and retried at the next beat, never fatal.
+struct HeartbeatService: Service {
+    /// Seconds between heartbeats.
+    static let interval: TimeInterval = 2
+    /// Where this node's cameras come from.
+    let health: PipelineHealthBox
+    /// The store written.
+    let store: any EventStore
+    /// For failed writes.
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var failing = false
+            while !Task.isCancelled {
+                failing = beat(failing: failing)
+                try await Task.sleep(for: .seconds(Self.interval))
+            }
+        }
+        _ = beat(failing: false)
+    }
+
+    /// Writes one heartbeat; returns whether it failed. The first of a run of failures is logged.
+    private func beat(failing: Bool) -> Bool {
+        do {
+            try store.recordHealth(health.heartbeat())
+            return false
+        } catch {
+            if !failing { logger.warning("camera heartbeat not written", metadata: ["error": "\(error)"]) }
+            return true
+        }
+    }
+}
+
 /// Reports the progress over a file on stderr: a redrawn bar with frames, fps and ETA on a terminal,
 /// plain lines every few seconds otherwise (logs, pipes, tests).
 struct ProgressService: Service {

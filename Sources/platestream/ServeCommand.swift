@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PlateCore
 import PlateHTTP
+import PlatePostgres
 import PlateSinks
 import PlateVision
 import Prometheus
@@ -29,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on (overrides the configuration).")
     var host: String?
 
-    @Option(help: "SQLite file for API usage counts (default: the config's database, else platestream.db).")
+    @Option(help: "The event store the console searches, also SQLite file for API usage counts: a path, sqlite:PATH or postgres://... (default: the config's database, else platestream.db).")
     var database: String?
 
     @OptionGroup var models: ModelOptions
@@ -62,9 +63,25 @@ struct ServeCommand: AsyncParsableCommand {
         // through swift-metrics land in this registry.
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let databasePath = database ?? app?.database ?? "platestream.db"
-        // The console searches the events `run` stored in the same database; serve has no live cameras.
-        let console = ConsoleWiring(store: try SQLiteEventStore(configuration: .init(path: databasePath)))
+        // The console searches the events `run` stored in the same database (SQLite or PostgreSQL); serve has
+        // no live cameras. With PostgreSQL, the usage counts stay in a local SQLite file.
+        let location: EventDatabaseLocation
+        do {
+            location = try EventDatabaseLocation(parsing: database ?? app?.database ?? "platestream.db")
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let databasePath: String
+        let store: any EventStore
+        switch location {
+        case .sqlite(let path):
+            databasePath = path
+            store = try SQLiteEventStore(configuration: .init(path: path))
+        case .postgres(let server):
+            databasePath = "platestream-serve.db"
+            store = try PostgresEventStore(location: server)
+        }
+        let console = ConsoleWiring(store: store, node: ProcessInfo.processInfo.hostName)
         let server: SnapshotServer
         do {
             server = try SnapshotServer.make(configuration: http, recognizer: recognizer, database: databasePath,

@@ -68,9 +68,14 @@ import Testing
         var ids = Set([EventIdentifier.make(for: base)])
         ids.insert(EventIdentifier.make(for: Fixture.event(track: 2)))
         ids.insert(EventIdentifier.make(for: Fixture.event(camera: "camera-2")))
-        // A restarted tracker reuses track 1, but not the time.
-        ids.insert(EventIdentifier.make(for: Fixture.event(at: Fixture.referenceDate.addingTimeInterval(0.000_001))))
+        ids.insert(EventIdentifier.make(for: Fixture.event(sourceURL: "/user-data/other.mp4")))
         #expect(ids.count == 4)
+        // A live camera's restarted tracker reuses track 1, but not the time.
+        let live = Fixture.event(sourceURL: "rtsp://cam/1")
+        #expect(EventIdentifier.make(for: live)
+                != EventIdentifier.make(for: Fixture.event(at: Fixture.referenceDate.addingTimeInterval(0.000_001), sourceURL: "rtsp://cam/1")))
+        // A file processed again (a node restarted) yields the same passage at another time: the same identifier.
+        #expect(EventIdentifier.make(for: base) == EventIdentifier.make(for: Fixture.event(at: Fixture.referenceDate.addingTimeInterval(60))))
         let many = Set(Fixture.events(2000).map(EventIdentifier.make(for:)))
         #expect(many.count == 2000)
     }
