@@ -58,6 +58,9 @@ final class PostgresConnectionBox: @unchecked Sendable {
         }
     }
 
+    // Why: postgres-nio requires a connection to be closed before it is released (a debug build traps).
+    deinit { close() }
+
     /// Closes the connection.
     func close() {
         let open = lock.withLock { () -> PostgresConnection? in
