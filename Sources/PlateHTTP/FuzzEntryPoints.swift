@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import PlateCore
 
 /// Entry points for the coverage-guided fuzz targets (Tests/Fuzz, built only by scripts/fuzz): each takes raw
@@ -18,19 +17,15 @@ package enum HTTPFuzzEntryPoints {
         guard let boundary = MultipartParser.boundary(contentType: contentType) else { return false }
         let chunkSize = Int(data[newline + 1]) + 1
         let body = Array(data[(newline + 2)...])
-        guard let form = readBlocking({
-            try await RequestBodyReader.readMultipart(chunks(body, size: chunkSize), boundary: boundary,
-                                                      fileFields: PlateRecognizerAPI.fileFields, limits: limits)
-        }) else { return false }
+        guard let form = readMultipart(body, chunkSize: chunkSize, boundary: boundary,
+                                       fileFields: PlateRecognizerAPI.fileFields) else { return false }
         return checkPlateRecognizerFields(form)
     }
 
     /// An `application/x-www-form-urlencoded` body, read as Plate Recognizer's form, then its fields checked.
     package static func form(_ data: [UInt8]) -> Bool {
-        guard let form = readBlocking({
-            try await RequestBodyReader.readURLEncoded(chunks(data, size: 64), fileFields: PlateRecognizerAPI.fileFields,
-                                                       limits: limits)
-        }) else { return false }
+        guard let form = try? RequestBodyReader.urlEncodedForm(data, fileFields: PlateRecognizerAPI.fileFields, limits: limits)
+        else { return false }
         return checkPlateRecognizerFields(form)
     }
 
@@ -65,10 +60,7 @@ package enum HTTPFuzzEntryPoints {
     package static func nhn(_ data: [UInt8]) -> Bool {
         guard let newline = data.firstIndex(of: 0x0A) else { return false }
         guard let boundary = MultipartParser.boundary(contentType: String(decoding: data[..<newline], as: UTF8.self)) else { return false }
-        let form = readBlocking {
-            try await RequestBodyReader.readMultipart(chunks(Array(data[(newline + 1)...]), size: 97), boundary: boundary,
-                                                      fileFields: ["image"], limits: limits)
-        }
+        let form = readMultipart(Array(data[(newline + 1)...]), chunkSize: 97, boundary: boundary, fileFields: ["image"])
         return form?.files["image"] != nil
     }
 
@@ -91,42 +83,16 @@ package enum HTTPFuzzEntryPoints {
         return false
     }
 
-    /// The body as a request delivers it: chunks of `size` bytes.
-    private static func chunks(_ bytes: [UInt8], size: Int) -> ChunkedBody {
-        ChunkedBody(chunks: stride(from: 0, to: bytes.count, by: size).map {
-            ByteBuffer(bytes: bytes[$0..<min($0 + size, bytes.count)])
-        })
-    }
-
-    /// Runs an async body reader to completion from the fuzzer's (synchronous) thread; nil when it throws.
-    private static func readBlocking<T: Sendable>(_ read: @escaping @Sendable () async throws -> T) -> T? {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = try? await read()
-            done.signal()
-        }
-        done.wait()
-        return box.value
-    }
-}
-
-/// A request body already in memory, as chunks.
-struct ChunkedBody: AsyncSequence, Sendable {
-    let chunks: [ByteBuffer]
-    func makeAsyncIterator() -> Iterator { Iterator(chunks: chunks) }
-    struct Iterator: AsyncIteratorProtocol {
-        var chunks: [ByteBuffer]
-        var index = 0
-        mutating func next() async -> ByteBuffer? {
-            guard index < chunks.count else { return nil }
-            defer { index += 1 }
-            return chunks[index]
+    /// The form of a multipart body fed in chunks of `chunkSize` bytes, as a request delivers it; nil when refused.
+    private static func readMultipart(_ body: [UInt8], chunkSize: Int, boundary: String, fileFields: Set<String>) -> FormInput? {
+        var reader = MultipartFormReader(boundary: boundary, fileFields: fileFields, limits: limits)
+        do {
+            for start in stride(from: 0, to: body.count, by: chunkSize) {
+                try reader.feed(body[start..<min(start + chunkSize, body.count)])
+            }
+            return try reader.finish()
+        } catch {
+            return nil
         }
     }
-}
-
-/// Carries a result out of a task; the semaphore orders the write before the read.
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
 }
