@@ -266,7 +266,8 @@ struct PlateRecognizerAPI: Sendable {
             case (_, .bool(let flag)):
                 form.fields.append((name, flag ? "true" : "false"))
             case (_, .number(let number)):
-                form.fields.append((name, number == number.rounded() ? String(Int(number)) : String(number)))
+                // Int(exactly:), not Int(_:): a whole number past Int's range (1e300) would stop the process.
+                form.fields.append((name, Int(exactly: number).map(String.init) ?? String(number)))
             default:
                 form.fields.append((name, jsonText(value)))
             }
