@@ -267,6 +267,9 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
         """
     static let insertPlaceholders = Array(repeating: "?", count: 19).joined(separator: ", ")
 
+    /// The longest text a `similar` search expands into its one-edit neighbours.
+    static let maxSimilarLength = 32
+
     static func filter(_ query: EventQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
         var arguments = StatementArguments()
@@ -304,7 +307,11 @@ public final class SQLiteEventStore: ImageAwareEventSink, Sendable {
         case .similar(let text):
             // Why candidates and not an edit distance per row: the neighbours (about 450 for 7 characters) are
             // each one lookup in `event_by_folded`, where a distance would read every row.
-            let neighbours = PlateText.oneEditNeighbours(ofFolded: PlateText.folded(text)).sorted()
+            // Past `maxSimilarLength` characters (no plate is that long) only the folded text itself is looked up:
+            // its neighbours would number about 70 per character, each as long as the text, so a pasted paragraph
+            // cost megabytes and more SQL parameters than SQLite takes (found by scripts/fuzz, event-store).
+            let folded = PlateText.folded(text)
+            let neighbours = folded.count <= Self.maxSimilarLength ? PlateText.oneEditNeighbours(ofFolded: folded).sorted() : [folded]
             conditions.append("plate_folded IN (\(Array(repeating: "?", count: neighbours.count).joined(separator: ",")))")
             arguments += StatementArguments(neighbours)
         }
