@@ -191,3 +191,17 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// Coverage-guided fuzz targets (libFuzzer), built only by scripts/fuzz: it sets PLATESTREAM_FUZZ=1 and builds
+// with --sanitize fuzzer --sanitize address into its own scratch path, so the sanitizer flags and libFuzzer's
+// main never reach the normal build. The targets live in Tests/Fuzz/PlateFuzz (one binary; the target is picked
+// by PLATESTREAM_FUZZ_TARGET) and reach internal parsers through `package` entry points.
+if Context.environment["PLATESTREAM_FUZZ"] == "1" {
+    package.products.append(.executable(name: "platestream-fuzz", targets: ["PlateFuzz"]))
+    package.targets.append(.executableTarget(
+        name: "PlateFuzz",
+        dependencies: ["PlateCore", "PlateHTTP", "PlateVision", "PlateSinks", .product(name: "GRDB", package: "GRDB.swift")],
+        path: "Tests/Fuzz/PlateFuzz",
+        swiftSettings: swiftSettings
+    ))
+}

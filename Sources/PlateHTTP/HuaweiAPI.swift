@@ -93,27 +93,16 @@ struct HuaweiAPI: Sendable {
         } catch is BodyError {
             return Self.error(.badSize)
         }
-        guard let object = JSONInput.parse(bytes)?.objectValue else { return Self.error(.invalidParameter) }
-        let imageField = object["image"], urlField = object["url"]
         let data: Data
-        switch (imageField, urlField) {
-        case (.string(let text)?, nil), (.string(let text)?, .null?):
-            guard !text.isEmpty else { return Self.error(.invalidParameter) }
-            do throws(Base64.DecodingError) {
-                data = try Base64.decode(text.utf8, maxBytes: limits.maxImageBytes)
-            } catch {
-                return Self.error(error.isTooLarge ? .badSize : .unsupportedFormat)
-            }
-        case (nil, .string(let url)?), (.null?, .string(let url)?):
-            guard !url.isEmpty else { return Self.error(.invalidParameter) }
+        switch Self.imageInput(body: bytes, maxImageBytes: limits.maxImageBytes) {
+        case .failure(let code): return Self.error(code)
+        case .success(.image(let image)): data = image
+        case .success(.url(let url)):
             do throws(URLLoadError) {
                 data = try await engine.loader.load(url)
             } catch {
                 return Self.error(error.isTooLarge ? .badSize : .invalidParameter)
             }
-        default:
-            // Neither, both, or not strings.
-            return Self.error(.invalidParameter)
         }
 
         let outcome = await engine.recognize(data, account: account, cost: 1, options: RecognitionOptions()) { header in
@@ -139,6 +128,32 @@ struct HuaweiAPI: Sendable {
             return Self.error(.throttled, message: "The throttling threshold has been reached: policy user over ratelimit,limit:\(limit),time:1 month")
         case .failed:
             return Self.error(.recognitionFailed)
+        }
+    }
+
+    /// Where a request's image comes from: decoded base64 (`image`) or a URL to load (`url`).
+    enum ImageInput: Equatable {
+        case image(Data)
+        case url(String)
+    }
+
+    /// The image source a JSON body names (exactly one of `image`, base64, and `url`), or the error code.
+    /// Pure: the handler and the fuzz target both call it.
+    static func imageInput(body: [UInt8], maxImageBytes: Int) -> Attempt<ImageInput, Code> {
+        guard let object = JSONInput.parse(body)?.objectValue else { return .failure(.invalidParameter) }
+        switch (object["image"], object["url"]) {
+        case (.string(let text)?, nil), (.string(let text)?, .null?):
+            guard !text.isEmpty else { return .failure(.invalidParameter) }
+            do throws(Base64.DecodingError) {
+                return .success(.image(try Base64.decode(text.utf8, maxBytes: maxImageBytes)))
+            } catch {
+                return .failure(error.isTooLarge ? .badSize : .unsupportedFormat)
+            }
+        case (nil, .string(let url)?), (.null?, .string(let url)?):
+            return url.isEmpty ? .failure(.invalidParameter) : .success(.url(url))
+        default:
+            // Neither, both, or not strings.
+            return .failure(.invalidParameter)
         }
     }
 

@@ -126,6 +126,32 @@ struct OpenALPRAPI: Sendable {
                                    returnImage: flags["return_image"]!, topN: topN, isCropped: flags["is_cropped"]!))
     }
 
+    /// The image of a `recognize_bytes` body: base64 text, a JSON string of it, or `{"image_bytes": "..."}`; or the
+    /// 400 message. Pure: the handler and the fuzz target both call it.
+    static func base64Image(body: [UInt8], maxImageBytes: Int) -> Attempt<Data, String> {
+        var bytes = body
+        // The body is the base64 text itself; a JSON string or {"image_bytes": "..."} is accepted too.
+        let first = bytes.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
+        if first == UInt8(ascii: "\"") || first == UInt8(ascii: "{") {
+            switch JSONInput.parse(bytes) {
+            case .string(let text)?: bytes = Array(text.utf8)
+            case .object(let object)?:
+                guard let text = object["image_bytes"]?.stringValue else { return .failure("Missing required parameter: image_bytes") }
+                bytes = Array(text.utf8)
+            default: return .failure("The body is neither base64 text nor a JSON string")
+            }
+        }
+        guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
+            return .failure("Missing required parameter: image_bytes (the body is empty)")
+        }
+        do throws(Base64.DecodingError) {
+            return .success(try Base64.decode(bytes, maxBytes: maxImageBytes))
+        } catch {
+            return .failure(error.isTooLarge ? "The image is larger than \(maxImageBytes) bytes"
+                : "image_bytes is not valid base64: \(error.message)")
+        }
+    }
+
     /// The image bytes of the request, or the 400 message.
     func readImage(_ request: Request, source: Source, query: [(name: String, value: String)]) async throws -> Attempt<Data, String> {
         let limits = engine.configuration.limits
@@ -152,27 +178,8 @@ struct OpenALPRAPI: Sendable {
                 if let type, type.hasPrefix("multipart/") {
                     return .failure("recognize_bytes takes the image as base64 text in the body, not as a multipart form")
                 }
-                var bytes = try await RequestBodyReader.collect(request.body, limit: bodyLimit)
-                // The body is the base64 text itself; a JSON string or {"image_bytes": "..."} is accepted too.
-                let first = bytes.first { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }
-                if first == UInt8(ascii: "\"") || first == UInt8(ascii: "{") {
-                    switch JSONInput.parse(bytes) {
-                    case .string(let text)?: bytes = Array(text.utf8)
-                    case .object(let object)?:
-                        guard let text = object["image_bytes"]?.stringValue else { return .failure("Missing required parameter: image_bytes") }
-                        bytes = Array(text.utf8)
-                    default: return .failure("The body is neither base64 text nor a JSON string")
-                    }
-                }
-                guard bytes.contains(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D) }) else {
-                    return .failure("Missing required parameter: image_bytes (the body is empty)")
-                }
-                do throws(Base64.DecodingError) {
-                    return .success(try Base64.decode(bytes, maxBytes: limits.maxImageBytes))
-                } catch {
-                    return .failure(error.isTooLarge ? "The image is larger than \(limits.maxImageBytes) bytes"
-                        : "image_bytes is not valid base64: \(error.message)")
-                }
+                let bytes = try await RequestBodyReader.collect(request.body, limit: bodyLimit)
+                return Self.base64Image(body: bytes, maxImageBytes: limits.maxImageBytes)
             case .url:
                 _ = try await RequestBodyReader.collect(request.body, limit: limits.maxFieldBytes)
                 guard let url = first("image_url", in: query), !url.isEmpty else { return .failure("Missing required parameter: image_url") }

@@ -89,13 +89,59 @@ struct PlateRecognizerAPI: Sendable {
         case .failure(let response): return response
         }
 
-        // Parameters, all checked before the image so that every field error comes back at once.
+        let checked: Fields
+        switch Self.fields(of: form, catalog: engine.regions, now: engine.now(), maxImageBytes: limits.maxImageBytes,
+                           isImage: { engine.decoder.header(of: $0) != nil }) {
+        case .success(let f): checked = f
+        case .failure(let response): return response
+        }
+        let (options, cameraID, timestamp, image, filename) =
+            (checked.options, checked.cameraID, checked.timestamp, checked.image, checked.filename)
+
+        switch await engine.recognize(image, account: account, cost: 1, options: options) {
+        case .recognized(let result, _, let calls, let processing):
+            let body = Self.response(result, mmc: options.mmc, calls: calls, maxCalls: account.plan?.monthlyCalls,
+                                     processing: processing, filename: filename, cameraID: cameraID, timestamp: timestamp)
+            if let webhooks = engine.webhooks, case .object(let members) = body {
+                // Committed to the outbox before the answer goes out; a failure to queue is logged, the
+                // caller still gets its result.
+                do {
+                    try webhooks.imageDone(data: .object(members.filter { $0.key != "usage" }), image: image,
+                                           filename: filename, cameraID: cameraID)
+                } catch {
+                    engine.logger.error("snapshot webhook not queued", metadata: ["error": "\(error)", "filename": "\(filename)"])
+                }
+            }
+            return jsonResponse(.ok, body)
+        case .badImage(let problem):
+            return Self.fieldError("upload", Self.message(for: problem))
+        case .overQuota(let limit, _, let resetsOn):
+            return Self.overQuota(limit: limit, resetsOn: resetsOn)
+        case .failed:
+            return Self.detail(.internalServerError, "Recognition failed.")
+        }
+    }
+
+    /// The checked fields of a plate-reader request.
+    struct Fields {
+        var options: RecognitionOptions
+        var cameraID: String?
+        var timestamp: Date
+        var image: Data
+        var filename: String
+    }
+
+    /// Checks every field of a plate-reader form (all of them before the image, so that every field error comes
+    /// back at once): the fields, or the 400 listing each field's errors (413 for an image over `maxImageBytes`).
+    /// Pure (no engine, no I/O): the request handler and the fuzz target both call it.
+    static func fields(of form: FormInput, catalog: RegionCatalog, now: Date, maxImageBytes: Int,
+                       isImage: (Data) -> Bool) -> Attempt<Fields, Response> {
         var errors: [(field: String, messages: [String])] = []
         var options = RecognitionOptions()
         var regions: [String] = []
         for value in form.values("regions") {
             for code in value.split(separator: ",").map({ String($0).trimmingASCIIWhitespace() }) where !code.isEmpty {
-                if let valid = engine.regions.validate(code) {
+                if let valid = catalog.validate(code) {
                     if !regions.contains(valid) { regions.append(valid) }
                 } else {
                     errors.append(("regions", ["\"\(code.prefix(40))\" is not a valid region code."]))
@@ -107,7 +153,7 @@ struct PlateRecognizerAPI: Sendable {
         if let cameraID, cameraID.count > 200 {
             errors.append(("camera_id", ["Ensure this field has no more than 200 characters."]))
         }
-        var timestamp = engine.now()
+        var timestamp = now
         if let text = form.value("timestamp"), !text.isEmpty {
             if let parsed = ISO8601Timestamp.parse(text) {
                 timestamp = parsed
@@ -133,18 +179,18 @@ struct PlateRecognizerAPI: Sendable {
             if let name = part.filename, !name.isEmpty { filename = (name as NSString).lastPathComponent }
             if part.data.isEmpty {
                 errors.append(("upload", ["The submitted file is empty."]))
-            } else if engine.decoder.header(of: part.data) != nil {
+            } else if isImage(part.data) {
                 image = part.data
             } else if part.filename != nil {
                 // A file: its bytes, unless they are base64 of an image (some clients upload that as a file).
-                let decoded = try? Base64.decode(part.data, maxBytes: limits.maxImageBytes)
-                image = decoded.flatMap { engine.decoder.header(of: $0) != nil ? $0 : nil } ?? part.data
+                let decoded = try? Base64.decode(part.data, maxBytes: maxImageBytes)
+                image = decoded.flatMap { isImage($0) ? $0 : nil } ?? part.data
             } else {
                 // A field without a file name holds base64 text (the documented alternative).
                 do throws(Base64.DecodingError) {
-                    image = try Base64.decode(part.data, maxBytes: limits.maxImageBytes)
+                    image = try Base64.decode(part.data, maxBytes: maxImageBytes)
                 } catch where error.isTooLarge {
-                    return Self.detail(.contentTooLarge, "Uploaded image is larger than \(limits.maxImageBytes) bytes.")
+                    return .failure(Self.detail(.contentTooLarge, "Uploaded image is larger than \(maxImageBytes) bytes."))
                 } catch {
                     errors.append(("upload", ["Upload a valid image. The base64 text is invalid: \(error.message)."]))
                 }
@@ -152,33 +198,11 @@ struct PlateRecognizerAPI: Sendable {
         } else {
             errors.append(("upload", ["This field is required."]))
         }
-        guard errors.isEmpty, let image else { return Self.fieldErrors(Self.merge(errors)) }
-        guard image.count <= limits.maxImageBytes else {
-            return Self.detail(.contentTooLarge, "Uploaded image is larger than \(limits.maxImageBytes) bytes.")
+        guard errors.isEmpty, let image else { return .failure(Self.fieldErrors(Self.merge(errors))) }
+        guard image.count <= maxImageBytes else {
+            return .failure(Self.detail(.contentTooLarge, "Uploaded image is larger than \(maxImageBytes) bytes."))
         }
-
-        switch await engine.recognize(image, account: account, cost: 1, options: options) {
-        case .recognized(let result, _, let calls, let processing):
-            let body = Self.response(result, mmc: options.mmc, calls: calls, maxCalls: account.plan?.monthlyCalls,
-                                     processing: processing, filename: filename, cameraID: cameraID, timestamp: timestamp)
-            if let webhooks = engine.webhooks, case .object(let members) = body {
-                // Committed to the outbox before the answer goes out; a failure to queue is logged, the
-                // caller still gets its result.
-                do {
-                    try webhooks.imageDone(data: .object(members.filter { $0.key != "usage" }), image: image,
-                                           filename: filename, cameraID: cameraID)
-                } catch {
-                    engine.logger.error("snapshot webhook not queued", metadata: ["error": "\(error)", "filename": "\(filename)"])
-                }
-            }
-            return jsonResponse(.ok, body)
-        case .badImage(let problem):
-            return Self.fieldError("upload", Self.message(for: problem))
-        case .overQuota(let limit, _, let resetsOn):
-            return Self.overQuota(limit: limit, resetsOn: resetsOn)
-        case .failed:
-            return Self.detail(.internalServerError, "Recognition failed.")
-        }
+        return .success(Fields(options: options, cameraID: cameraID, timestamp: timestamp, image: image, filename: filename))
     }
 
     /// Reads the form in any of the media types the public API parses.
@@ -242,7 +266,8 @@ struct PlateRecognizerAPI: Sendable {
             case (_, .bool(let flag)):
                 form.fields.append((name, flag ? "true" : "false"))
             case (_, .number(let number)):
-                form.fields.append((name, number == number.rounded() ? String(Int(number)) : String(number)))
+                // Int(exactly:), not Int(_:): a whole number past Int's range (1e300) would stop the process.
+                form.fields.append((name, Int(exactly: number).map(String.init) ?? String(number)))
             default:
                 form.fields.append((name, jsonText(value)))
             }

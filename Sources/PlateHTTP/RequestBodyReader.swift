@@ -77,71 +77,12 @@ enum RequestBodyReader {
     static func readMultipart<Body: AsyncSequence>(
         _ body: Body, boundary: String, fileFields: Set<String>, limits: FormLimits
     ) async throws -> FormInput where Body.Element == ByteBuffer {
-        var parser = MultipartParser(boundary: boundary, limits: limits.multipart)
-        var form = FormInput()
-        var total = 0
-        var current: (head: MultipartPartHead, isFile: Bool, keep: Bool)?
-        var fileData = Data()
-        var fieldBytes: [UInt8] = []
-
-        func handle(_ event: MultipartParser.Event) throws {
-            switch event {
-            case .begin(let head):
-                let isFile = fileFields.contains(head.name)
-                current = (head, isFile, isFile && form.files[head.name] == nil)
-                fileData = Data()
-                fieldBytes = []
-            case .body(let bytes):
-                guard let part = current else { return }
-                if part.isFile {
-                    guard part.keep else { return }
-                    guard fileData.count + bytes.count <= limits.maxFileBytes else {
-                        throw BodyError.fileTooLarge(part.head.name, limits.maxFileBytes)
-                    }
-                    fileData.append(contentsOf: bytes)
-                } else if part.head.filename == nil {
-                    guard fieldBytes.count + bytes.count <= limits.maxFieldBytes else {
-                        throw BodyError.fieldTooLong(part.head.name, limits.maxFieldBytes)
-                    }
-                    fieldBytes.append(contentsOf: bytes)
-                }
-                // A file in a field nobody asked for is read past and dropped.
-            case .end:
-                guard let part = current else { return }
-                if part.isFile, part.keep {
-                    form.files[part.head.name] = UploadedPart(filename: part.head.filename, contentType: part.head.contentType, data: fileData)
-                } else if !part.isFile, part.head.filename == nil {
-                    guard let text = String(bytes: fieldBytes, encoding: .utf8) else {
-                        throw BodyError.malformed("field \"\(part.head.name)\" is not UTF-8 text")
-                    }
-                    form.fields.append((part.head.name, text))
-                }
-                current = nil
-                fileData = Data()
-                fieldBytes = []
-            case .finished:
-                break
-            }
-        }
-
+        var reader = MultipartFormReader(boundary: boundary, fileFields: fileFields, limits: limits)
         for try await chunk in body {
-            total += chunk.readableBytes
-            guard total <= limits.maxBodyBytes else { throw BodyError.tooLarge(limits.maxBodyBytes) }
-            let events: [MultipartParser.Event]
-            do {
-                events = try chunk.readableBytesView.withContiguousStorageIfAvailable { try parser.feed($0) }
-                    ?? parser.feed(Array(chunk.readableBytesView))
-            } catch let error as MultipartError {
-                throw BodyError.malformed(error.message)
-            }
-            for event in events { try handle(event) }
+            try chunk.readableBytesView.withContiguousStorageIfAvailable { try reader.feed($0) }
+                ?? reader.feed(Array(chunk.readableBytesView))
         }
-        do {
-            try parser.finish()
-        } catch {
-            throw BodyError.malformed(error.message)
-        }
-        return form
+        return try reader.finish()
     }
 
     /// Reads an `application/x-www-form-urlencoded` body; fields named in `fileFields` become
@@ -149,7 +90,12 @@ enum RequestBodyReader {
     static func readURLEncoded<Body: AsyncSequence>(
         _ body: Body, fileFields: Set<String>, limits: FormLimits
     ) async throws -> FormInput where Body.Element == ByteBuffer {
-        let bytes = try await collect(body, limit: limits.maxBodyBytes)
+        try urlEncodedForm(try await collect(body, limit: limits.maxBodyBytes), fileFields: fileFields, limits: limits)
+    }
+
+    /// The form of a whole `application/x-www-form-urlencoded` body.
+    static func urlEncodedForm(_ bytes: [UInt8], fileFields: Set<String>, limits: FormLimits) throws(BodyError) -> FormInput {
+        guard bytes.count <= limits.maxBodyBytes else { throw BodyError.tooLarge(limits.maxBodyBytes) }
         guard let pairs = FormURLEncoded.parse(bytes) else { throw BodyError.malformed("malformed percent-encoding in form body") }
         var form = FormInput()
         for (name, value) in pairs {
@@ -169,5 +115,89 @@ enum RequestBodyReader {
     /// The announced body length, when the request has a valid Content-Length.
     static func contentLength(_ request: Request) -> Int? {
         request.headers[.contentLength].flatMap { Int($0.trimmingASCIIWhitespace()) }
+    }
+}
+
+/// Turns a `multipart/form-data` body, fed chunk by chunk, into a form: parts named in `fileFields` become files
+/// (the first of each name; later ones are discarded), other named parts become text fields. Synchronous and
+/// without I/O: `RequestBodyReader` drives it from the request body, the fuzz target from bytes.
+struct MultipartFormReader {
+    private var parser: MultipartParser
+    private let fileFields: Set<String>
+    private let limits: FormLimits
+    private var form = FormInput()
+    private var total = 0
+    private var current: (head: MultipartPartHead, isFile: Bool, keep: Bool)?
+    private var fileData = Data()
+    private var fieldBytes: [UInt8] = []
+
+    /// A reader for a body with `boundary`.
+    init(boundary: String, fileFields: Set<String>, limits: FormLimits) {
+        parser = MultipartParser(boundary: boundary, limits: limits.multipart)
+        self.fileFields = fileFields
+        self.limits = limits
+    }
+
+    /// Reads the next chunk of the body.
+    mutating func feed(_ chunk: some Collection<UInt8>) throws(BodyError) {
+        total += chunk.count
+        guard total <= limits.maxBodyBytes else { throw BodyError.tooLarge(limits.maxBodyBytes) }
+        let events: [MultipartParser.Event]
+        do {
+            events = try parser.feed(chunk)
+        } catch {
+            throw BodyError.malformed(error.message)
+        }
+        for event in events { try handle(event) }
+    }
+
+    /// The form, once the whole body was fed; throws when it ended before the closing boundary.
+    func finish() throws(BodyError) -> FormInput {
+        do {
+            try parser.finish()
+        } catch {
+            throw BodyError.malformed(error.message)
+        }
+        return form
+    }
+
+    private mutating func handle(_ event: MultipartParser.Event) throws(BodyError) {
+        switch event {
+        case .begin(let head):
+            let isFile = fileFields.contains(head.name)
+            current = (head, isFile, isFile && form.files[head.name] == nil)
+            fileData = Data()
+            fieldBytes = []
+        case .body(let bytes):
+            guard let part = current else { return }
+            if part.isFile {
+                guard part.keep else { return }
+                guard fileData.count + bytes.count <= limits.maxFileBytes else {
+                    throw BodyError.fileTooLarge(part.head.name, limits.maxFileBytes)
+                }
+                fileData.append(contentsOf: bytes)
+            } else if part.head.filename == nil {
+                guard fieldBytes.count + bytes.count <= limits.maxFieldBytes else {
+                    throw BodyError.fieldTooLong(part.head.name, limits.maxFieldBytes)
+                }
+                fieldBytes.append(contentsOf: bytes)
+            }
+            // A file in a field nobody asked for is read past and dropped.
+        case .end:
+            guard let part = current else { return }
+            if part.isFile, part.keep {
+                form.files[part.head.name] = UploadedPart(filename: part.head.filename, contentType: part.head.contentType, data: fileData)
+            } else if !part.isFile, part.head.filename == nil {
+                guard let text = String(bytes: fieldBytes, encoding: .utf8) else {
+                    throw BodyError.malformed("field \"\(part.head.name)\" is not UTF-8 text")
+                }
+                form.fields.append((part.head.name, text))
+            }
+            current = nil
+            fileData = Data()
+            fieldBytes = []
+        case .finished:
+            break
+        }
     }
 }

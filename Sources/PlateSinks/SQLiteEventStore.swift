@@ -127,7 +127,7 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
         all += [max(0, min(query.limit, EventQuery.maxLimit)), max(0, query.offset)]
         return try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM event \(whereClause) ORDER BY timestamp_us DESC, seq DESC LIMIT ? OFFSET ?",
-                             arguments: all).map(Self.storedEvent)
+                             arguments: all).map { try Self.storedEvent($0) }
         }
     }
 
@@ -142,7 +142,7 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
     /// The event with this identifier, if stored.
     public func event(id: String) throws -> StoredEvent? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM event WHERE event_id = ?", arguments: [id]).map(Self.storedEvent)
+            try Row.fetchOne(db, sql: "SELECT * FROM event WHERE event_id = ?", arguments: [id]).map { try Self.storedEvent($0) }
         }
     }
 
@@ -164,6 +164,9 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
         region_score, vehicle_type, vehicle_score, vehicle_color, direction, position_sec, source_url, filename, reason, json
         """
     static let insertPlaceholders = Array(repeating: "?", count: 19).joined(separator: ", ")
+
+    /// The longest text a `similar` search expands into its one-edit neighbours.
+    static let maxSimilarLength = 32
 
     static func filter(_ query: EventQuery) -> (String, StatementArguments) {
         var conditions: [String] = []
@@ -202,24 +205,38 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
         case .similar(let text):
             // Why candidates and not an edit distance per row: the neighbours (about 450 for 7 characters) are
             // each one lookup in `event_by_folded`, where a distance would read every row.
-            let neighbours = PlateText.oneEditNeighbours(ofFolded: PlateText.folded(text)).sorted()
+            // Past `maxSimilarLength` characters (no plate is that long) only the folded text itself is looked up:
+            // its neighbours would number about 70 per character, each as long as the text, so a pasted paragraph
+            // cost megabytes and more SQL parameters than SQLite takes (found by scripts/fuzz, event-store).
+            let folded = PlateText.folded(text)
+            let neighbours = folded.count <= Self.maxSimilarLength ? PlateText.oneEditNeighbours(ofFolded: folded).sorted() : [folded]
             conditions.append("plate_folded IN (\(Array(repeating: "?", count: neighbours.count).joined(separator: ",")))")
             arguments += StatementArguments(neighbours)
         }
         return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
-    private static func storedEvent(_ row: Row) -> StoredEvent {
-        StoredEvent(
-            id: row["event_id"],
-            cameraID: CameraID(row["camera_id"] as String),
-            trackID: TrackID(row["track_id"]),
-            timestamp: SQLiteSupport.date(micros: row["timestamp_us"]),
-            plate: row["plate"], plateScore: row["plate_score"], detectionScore: row["detection_score"],
-            region: row["region"], regionScore: row["region_score"],
-            vehicleType: row["vehicle_type"], vehicleScore: row["vehicle_score"], vehicleColor: row["vehicle_color"],
-            direction: row["direction"], positionSeconds: row["position_sec"], sourceURL: row["source_url"],
-            filename: row["filename"], reason: row["reason"], json: row["json"])
+    /// The event of a row. Why `decode` and not `row[...]`: the subscript stops the process when a column holds a
+    /// value of another type (text in `track_id`, a blob in `camera_id`), which a damaged or hand-edited file can.
+    private static func storedEvent(_ row: Row) throws -> StoredEvent {
+        do {
+            return StoredEvent(
+                id: try row.decode(forColumn: "event_id"),
+                cameraID: CameraID(try row.decode(String.self, forColumn: "camera_id")),
+                trackID: TrackID(try row.decode(forColumn: "track_id")),
+                timestamp: SQLiteSupport.date(micros: try row.decode(forColumn: "timestamp_us")),
+                plate: try row.decode(forColumn: "plate"), plateScore: try row.decode(forColumn: "plate_score"),
+                detectionScore: try row.decode(forColumn: "detection_score"),
+                region: try row.decode(forColumn: "region"), regionScore: try row.decode(forColumn: "region_score"),
+                vehicleType: try row.decode(forColumn: "vehicle_type"), vehicleScore: try row.decode(forColumn: "vehicle_score"),
+                vehicleColor: try row.decode(forColumn: "vehicle_color"), direction: try row.decode(forColumn: "direction"),
+                positionSeconds: try row.decode(forColumn: "position_sec"), sourceURL: try row.decode(forColumn: "source_url"),
+                filename: try row.decode(forColumn: "filename"), reason: try row.decode(forColumn: "reason"),
+                json: try row.decode(forColumn: "json"))
+        } catch {
+            let seq: Int64? = try? row.decode(forColumn: "seq")
+            throw SinkError.damaged("event store: the event at row \(seq.map(String.init) ?? "?") cannot be read: \(error)")
+        }
     }
 }
 

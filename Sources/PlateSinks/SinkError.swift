@@ -11,6 +11,7 @@ public struct SinkError: Error, Hashable, Sendable, CustomStringConvertible {
         case encoding
         case multiple
         case closed
+        case damaged
     }
 
     private let kind: Kind
@@ -31,6 +32,9 @@ public struct SinkError: Error, Hashable, Sendable, CustomStringConvertible {
     }
     /// The webhook outbox is at its configured bound and its policy is to refuse new events.
     public static func outboxFull(_ message: String) -> SinkError { .init(.outboxFull, message) }
+    /// A stored record cannot be read back: a column holds a value of the wrong type (a damaged, hand-edited or
+    /// foreign database file).
+    public static func damaged(_ message: String) -> SinkError { .init(.damaged, message) }
     /// An event or its image could not be encoded.
     public static func encoding(_ message: String) -> SinkError { .init(.encoding, message) }
     /// Several sinks of a fan-out failed; the messages of each, joined.

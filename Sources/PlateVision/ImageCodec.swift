@@ -64,7 +64,8 @@ public enum ImageCodec {
         guard let header = ImageHeader.parse(data) else {
             throw ImageCodecError.notAnImage("image header is truncated or malformed")
         }
-        guard header.width * header.height <= maxPixels else {
+        // Multiply in Double: PNG, TIFF and BMP declare 32-bit sizes whose product overflows Int.
+        guard Double(header.width) * Double(header.height) <= Double(maxPixels) else {
             throw ImageCodecError.tooLarge(width: header.width, height: header.height, maxPixels: maxPixels)
         }
         // libjpeg and libpng fill a cut-off image with grey and only warn; a cut-off upload is an error.

@@ -48,6 +48,18 @@ import PlateCore
         } catch { Issue.record("unexpected error \(error)") }
     }
 
+    /// Found by scripts/fuzz (image-decode): the pixel count of a 32-bit size overflowed Int and stopped the process.
+    @Test func refusesSizesWhoseProductOverflows() {
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
+        png += [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 8, 2, 0, 0, 0, 0, 0, 0, 0]  // 4294967295 x 4294967295
+        do {
+            _ = try ImageCodec.decode(Data(png))
+            Issue.record("a 4294967295x4294967295 header was decoded")
+        } catch let error as ImageCodecError {
+            #expect(error.isTooLarge)
+        } catch { Issue.record("unexpected error \(error)") }
+    }
+
     @Test func truncatedAndForeignBytesAreNotImages() throws {
         #expect(ImageHeader.parse(Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 16])) == nil)
         #expect(ImageHeader.parse(Data("GIF89a....".utf8)) == nil)

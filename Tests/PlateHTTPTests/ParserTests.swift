@@ -126,6 +126,13 @@ struct MultipartParserTests {
         #expect(FormURLEncoded.parse(Array("a=%4".utf8)) == nil)
         #expect(FormURLEncoded.parse(Array("a=%FF".utf8)) == nil, "not UTF-8")
     }
+
+    @Test("a JSON body's numbers become form text, also whole numbers past Int's range (found by scripts/fuzz)")
+    func jsonNumbersAsFormText() {
+        let form = PlateRecognizerAPI.form(fromJSON: ["a": .number(12), "b": .number(1.5), "c": .number(1e300),
+                                                      "d": .number(-1e300), "e": .number(-0.0)])
+        #expect(form.fields.map(\.value) == ["12", "1.5", "1e+300", "-1e+300", "0"])
+    }
 }
 
 @Suite("Base64")

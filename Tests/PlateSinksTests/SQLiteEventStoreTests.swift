@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PlateCore
 import PlateSinks
 import Testing
@@ -37,6 +38,41 @@ import Testing
         try store.deliver(event)
         #expect(try store.count(matching: EventQuery()) == 1)
         #expect(try store.event(id: "no-such-id") == nil)
+    }
+
+    /// Found by scripts/fuzz (event-store): a column holding a value of another type stopped the process.
+    @Test func aRowWithAWrongTypedValueIsAnErrorNotAStop() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("events.sqlite")
+        let store = try SQLiteEventStore(configuration: .init(path: path))
+        let event = Fixture.event()
+        try store.deliver(event)
+        // Damage the row from outside, as a hand edit or another program could.
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE event SET plate_score = 'AB123CD'") }
+        for read in [{ _ = try store.events(matching: EventQuery()) }, { _ = try store.event(id: EventIdentifier.make(for: event)) }] {
+            do {
+                try read()
+                Issue.record("a damaged row was read")
+            } catch let error as SinkError {
+                #expect(error.message.contains("cannot be read") && error.message.contains("plate_score"), "\(error.message)")
+            }
+        }
+        #expect(try store.count(matching: EventQuery()) == 1)
+    }
+
+    /// Found by scripts/fuzz (event-store): a long `similar` text expanded into ~70 neighbours per character.
+    @Test func aLongSimilarSearchLooksUpOnlyItself() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteEventStore(configuration: .init(path: directory.file("events.sqlite")))
+        try store.deliver(Fixture.event())
+        // 5000 characters: 350 000 neighbours of 5000 characters each before (gigabytes, then SQLite's
+        // "too many SQL variables"); now one lookup that finds nothing.
+        let long = String(repeating: "HDB167A", count: 715)
+        #expect(try store.events(matching: EventQuery(plate: .similar(long))).isEmpty)
+        #expect(try store.count(matching: EventQuery(plate: .similar(long))) == 0)
+        #expect(try store.count(matching: EventQuery(plate: .similar("HDB167B"))) == 1, "short texts still find one-edit neighbours")
     }
 
     @Test func persistsAcrossReopening() throws {
