@@ -29,6 +29,9 @@ private typealias H = DecodeHarness
         let port = try H.closedLoopbackPort()
         let config: [String: Any] = [
             "cameras": [["id": "street", "url": "rtsp://127.0.0.1:\(rtsp.port)/stream"]],
+            // Each pass of the looping scene reports its plates again (the default 300 s would hold them back): on a
+            // loaded machine the page may open only after the first pass's events, and it waits for live ones.
+            "defaults": ["memory_decay": 2],
             "recognizer": ["models": H.repositoryRoot.appendingPathComponent("Models").path],
             "database": dir.appendingPathComponent("events.db").path,
             "http": ["port": port],
