@@ -120,20 +120,27 @@ private typealias H = DecodeHarness
         let all = SnapshotWebhookCLITests.received(log)
         let accepted = all.filter { $0["status"] as? Int == 200 }
         let keys = accepted.compactMap { ($0["headers"] as? [String: String])?["idempotency-key"] }
-        #expect(keys.count == accepted.count && Set(keys).count == keys.count, "a delivery arrived twice")
+        #expect(keys.count == accepted.count, "a delivery without its key")
         let refusedKeys = all.filter { $0["status"] as? Int == 503 }.compactMap { ($0["headers"] as? [String: String])?["idempotency-key"] }
         #expect(refusedKeys.count == 1 && Set(refusedKeys).isSubset(of: Set(keys)), "the refused request was not retried with its key")
-        var perPlate: [String: Int] = [:]
+        var perPlate: [String: Int] = [:], keysPerPlate: [String: Set<String>] = [:]
         for request in accepted {
             let body = Data(base64Encoded: request["body_b64"] as? String ?? "") ?? Data()
             let envelope = try #require(Self.envelope(body), "not a Stream webhook body")
             #expect((envelope["hook"] as? [String: Any])?["event"] as? String == "recognition")
             let result = ((envelope["data"] as? [String: Any])?["results"] as? [[String: Any]])?.first
             let props = (result?["plate"] as? [String: Any])?["props"] as? [String: Any]
-            if let text = (props?["plate"] as? [[String: Any]])?.first?["value"] as? String { perPlate[text, default: 0] += 1 }
+            if let text = (props?["plate"] as? [[String: Any]])?.first?["value"] as? String {
+                perPlate[text, default: 0] += 1
+                keysPerPlate[text, default: []].insert((request["headers"] as? [String: String])?["idempotency-key"] ?? "")
+            }
         }
+        // Run 2 reads the same file again: its events are run 1's events (a file's events are keyed by the file,
+        // so a restarted node stores nothing twice), with the same Idempotency-Key. One still waiting in the outbox
+        // is not queued again; one already delivered may go out again under its key, for the receiver to drop.
         for plate in plates {
-            #expect(perPlate[plate] == 2, "\(plate): \(perPlate[plate] ?? 0) deliveries (one per run expected); all: \(perPlate)")
+            #expect((1...2).contains(perPlate[plate] ?? 0), "\(plate): \(perPlate[plate] ?? 0) deliveries; all: \(perPlate)")
+            #expect(keysPerPlate[plate]?.count == 1, "\(plate): the same event went out under \(keysPerPlate[plate]?.count ?? 0) keys")
         }
     }
 }
