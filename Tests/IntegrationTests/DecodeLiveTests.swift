@@ -15,7 +15,7 @@ private typealias H = DecodeHarness
 
     @Test(arguments: [DecodeOptions.Transport.tcp, .udp])
     func decodesRTSP(_ transport: DecodeOptions.Transport) async throws {
-        let file = try await H.media().patternLong
+        let file = try await H.media().patternLive
         let server = try await H.offPool { try H.startRTSPServer(file: file) }
         defer { server.stop() }
         let url = "rtsp://127.0.0.1:\(server.port)/stream"
@@ -57,7 +57,7 @@ private typealias H = DecodeHarness
 
     @Test(arguments: [DecodeOptions.Transport.tcp, .udp])
     func reconnectsAfterTheServerIsKilledAndRestarted(_ transport: DecodeOptions.Transport) async throws {
-        let file = try await H.media().patternLong
+        let file = try await H.media().patternLive
         let first = try await H.offPool { try H.startRTSPServer(file: file) }
         defer { first.stop() }
         let port = first.port
@@ -94,7 +94,7 @@ private typealias H = DecodeHarness
     }
 
     @Test func wrongRTSPPathIsStreamNotFound() async throws {
-        let file = try await H.media().patternLong
+        let file = try await H.media().patternLive
         let server = try await H.offPool { try H.startRTSPServer(file: file) }
         defer { server.stop() }
         let url = "rtsp://viewer:s3cret@127.0.0.1:\(server.port)/no-such-path"
@@ -105,7 +105,7 @@ private typealias H = DecodeHarness
     }
 
     @Test func rtspCredentialsAreCheckedAndRedacted() async throws {
-        let file = try await H.media().patternLong
+        let file = try await H.media().patternLive
         let server = try await H.offPool { try H.startRTSPServer(file: file, extra: ["--user", "admin", "--password", "right"]) }
         defer { server.stop() }
         let wrong = "rtsp://admin:wrong@127.0.0.1:\(server.port)/stream"

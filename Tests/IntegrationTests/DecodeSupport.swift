@@ -162,6 +162,10 @@ enum DecodeHarness {
         let patternMJPEG: URL
         /// The quadrant pattern, 10 s, H.264 without B-frames, for the RTSP server.
         let patternLong: URL
+        /// The quadrant pattern, 60 s, H.264 without B-frames: what the RTSP tests serve. Why so long: over UDP the
+        /// server's end-of-stream BYE comes on the RTCP socket and can overtake RTP packets still queued on the other,
+        /// so a client starved of CPU for the length of a short file (a loaded CI machine) saw the stream end early.
+        let patternLive: URL
         /// The quadrant pattern, 10 frames, raw yuyv422 (a webcam's format), no header.
         let rawYUYV: URL
         /// H.264 mp4 (50 frames, index first) cut off halfway through its data.
@@ -212,6 +216,8 @@ enum DecodeHarness {
             try ffmpeg(pattern + ["-frames:v", "10", "-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p", url("pattern.avi").path])
             try ffmpeg(pattern + ["-frames:v", "250", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "25",
                                   "-pix_fmt", "yuv420p", url("pattern-long.mp4").path])
+            try ffmpeg(pattern + ["-frames:v", "1500", "-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", "25",
+                                  "-pix_fmt", "yuv420p", url("pattern-live.mp4").path])
             try ffmpeg(pattern + ["-frames:v", "10", "-pix_fmt", "yuyv422", "-f", "rawvideo", url("pattern.yuyv").path])
 
             // Index (moov) first, so the cut leaves a readable index pointing past the end of the data.
@@ -244,7 +250,7 @@ enum DecodeHarness {
             try ts.write(to: url("damaged.ts"))
 
             return TestMedia(directory: dir, videos: videos, patternH264: url("pattern.mp4"), patternMJPEG: url("pattern.avi"),
-                             patternLong: url("pattern-long.mp4"), rawYUYV: url("pattern.yuyv"), truncated: url("truncated.mp4"),
+                             patternLong: url("pattern-long.mp4"), patternLive: url("pattern-live.mp4"), rawYUYV: url("pattern.yuyv"), truncated: url("truncated.mp4"),
                              textAsMP4: url("text.mp4"), audioOnly: url("audio.wav"), unknownCodec: url("unknown-codec.avi"),
                              damagedTS: url("damaged.ts"))
         }
