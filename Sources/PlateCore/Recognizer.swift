@@ -33,11 +33,15 @@ public struct RecognitionOptions: Sendable, Equatable {
     /// detector passes on such a picture: on for snapshots (a picture sent to be read almost always holds a
     /// plate), off for camera streams (most frames hold none).
     public var searchWhenEmpty: Bool
+    /// Where to look for plates, in the image's pixels; nil (the default) or empty: the whole picture. A camera's
+    /// motion gate sets it to what moved and the area around its live tracks; a recognizer may then run its first
+    /// pass on windows over these areas only, when a few windows cover them, and on the whole picture otherwise.
+    public var searchAreas: [BoundingBox]?
 
     /// Options with Plate Recognizer's defaults.
     public init(regions: [String] = [], regionStrict: Bool = false, topN: Int = 10, detectionThreshold: Double = 0.2,
                 readThreshold: Double = 0.6, mode: Mode = .normal, detectionRuleStrict: Bool = false,
-                mmc: Bool = false, cropped: Bool = false, searchWhenEmpty: Bool = true) {
+                mmc: Bool = false, cropped: Bool = false, searchWhenEmpty: Bool = true, searchAreas: [BoundingBox]? = nil) {
         self.regions = regions
         self.regionStrict = regionStrict
         self.topN = topN
@@ -48,6 +52,7 @@ public struct RecognitionOptions: Sendable, Equatable {
         self.mmc = mmc
         self.cropped = cropped
         self.searchWhenEmpty = searchWhenEmpty
+        self.searchAreas = searchAreas
     }
 }
 

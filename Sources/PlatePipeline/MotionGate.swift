@@ -53,6 +53,16 @@ public struct MotionGate: Sendable {
         public func cell(forWidth width: Int) -> Int { max(1, width / max(1, cellsAcross)) }
     }
 
+    /// A rectangle of thumbnail cells.
+    public struct CellRect: Hashable, Sendable {
+        /// Left column, top row, and size, in cells.
+        public var x, y, width, height: Int
+        /// The rectangle.
+        public init(x: Int, y: Int, width: Int, height: Int) {
+            (self.x, self.y, self.width, self.height) = (x, y, width, height)
+        }
+    }
+
     /// Why a frame is recognized, or that it is not.
     public enum Decision: Hashable, Sendable {
         /// Recognize the frame, for this reason.
@@ -84,6 +94,8 @@ public struct MotionGate: Sendable {
     /// Each cell's value in the previous frame, and since when it has held still.
     private var previous: [UInt8] = []
     private var stillSince: [Double] = []
+    /// When each cell last counted as changed (moving, or newly stopped and not yet absorbed).
+    private var changedAt: [Double] = []
     private var size: (width: Int, height: Int) = (0, 0)
     private var lastTime: Double?
     private var lastChange = -Double.infinity
@@ -106,6 +118,7 @@ public struct MotionGate: Sendable {
             background = thumbnail.values.map(Double.init)
             previous = thumbnail.values
             stillSince = Array(repeating: now, count: thumbnail.values.count)
+            changedAt = Array(repeating: -Double.infinity, count: thumbnail.values.count)
             size = (thumbnail.width, thumbnail.height)
             // Nothing is known yet, and the tracker is a few frames behind: the first `hold` counts as changed.
             lastChange = now
@@ -124,6 +137,45 @@ public struct MotionGate: Sendable {
         return .skip
     }
 
+    /// Where the picture changed in the last `hold` seconds up to the last frame, as rectangles of thumbnail cells
+    /// (x, y, width, height in cells): the changed cells grouped into blocks of `block` x `block` cells, each group of
+    /// touching blocks (8-neighbours) one rectangle, groups of fewer than `minChangedCells` changed cells left out
+    /// (compression noise), each grown by one block on every side and clipped to the thumbnail. Nil before the
+    /// first frame. The pipeline turns them into the recognizer's search areas (`RecognitionOptions.searchAreas`).
+    public func changedAreas(block: Int = 8) -> [CellRect]? {
+        guard let now = lastTime, !changedAt.isEmpty else { return nil }
+        let (w, h) = size, b = max(1, block)
+        let bw = (w + b - 1) / b, bh = (h + b - 1) / b
+        var counts = [Int](repeating: 0, count: bw * bh)
+        for y in 0..<h {
+            for x in 0..<w where now - changedAt[y * w + x] < settings.hold { counts[(y / b) * bw + x / b] += 1 }
+        }
+        var seen = [Bool](repeating: false, count: counts.count)
+        var areas: [CellRect] = []
+        for start in counts.indices where counts[start] > 0 && !seen[start] {
+            // One group of touching blocks, by flood fill.
+            var stack = [start], cells = 0
+            var (x0, y0, x1, y1) = (Int.max, Int.max, Int.min, Int.min)
+            seen[start] = true
+            while let i = stack.popLast() {
+                let (bx, by) = (i % bw, i / bw)
+                cells += counts[i]
+                (x0, y0, x1, y1) = (min(x0, bx), min(y0, by), max(x1, bx), max(y1, by))
+                for ny in max(0, by - 1)...min(bh - 1, by + 1) {
+                    for nx in max(0, bx - 1)...min(bw - 1, bx + 1) where counts[ny * bw + nx] > 0 && !seen[ny * bw + nx] {
+                        seen[ny * bw + nx] = true
+                        stack.append(ny * bw + nx)
+                    }
+                }
+            }
+            guard cells >= settings.minChangedCells else { continue }
+            let left = max(0, (x0 - 1) * b), top = max(0, (y0 - 1) * b)
+            let right = min(w, (x1 + 2) * b), bottom = min(h, (y1 + 2) * b)
+            areas.append(CellRect(x: left, y: top, width: right - left, height: bottom - top))
+        }
+        return areas
+    }
+
     private mutating func recognized(_ reason: Reason, at now: Double) -> Decision {
         lastRecognized = now
         return .recognize(reason)
@@ -134,7 +186,7 @@ public struct MotionGate: Sendable {
     private mutating func learn(_ thumbnail: GreyThumbnail, at now: Double, moving: Int) -> Int {
         let gain = Self.lightGain(thumbnail.values, background)
         var changed = 0
-        var still: [Int] = []
+        var still: [Int] = [], moved: [Int] = []
         for i in background.indices {
             let value = Double(thumbnail.values[i])
             if abs(value - Double(previous[i])) > settings.threshold { stillSince[i] = now }
@@ -146,9 +198,14 @@ public struct MotionGate: Sendable {
                 continue
             }
             background[i] = expected + settings.foregroundRate * (value - expected)
-            if now - stillSince[i] >= settings.absorbStill { still.append(i) } else { changed += 1 }
+            if now - stillSince[i] >= settings.absorbStill { still.append(i) } else { moved.append(i) }
         }
-        guard changed < moving else { return changed + still.count }
+        changed = moved.count
+        for i in moved { changedAt[i] = now }
+        guard changed < moving else {
+            for i in still { changedAt[i] = now }
+            return changed + still.count
+        }
         for i in still { background[i] = Double(thumbnail.values[i]) }
         return changed
     }

@@ -352,16 +352,20 @@ public final class Pipeline: Sendable {
             guard let frame else { break }
             camera.metrics.decode.record(since: started)
             var recognize = true
-            if let settings = gate?.settings {
+            var areas: [BoundingBox]?
+            if var current = gate {
                 let gating = ContinuousClock.now
                 let live = state.withLock { $0.cameras[index].liveTracks }
                 // The scaled picture, when the decoder made one, holds the same picture at a fraction of the pixels.
                 let picture = frame.scaled ?? frame.image
-                let thumbnail = GreyThumbnail(picture, cell: settings.cell(forWidth: picture.width))
-                recognize = gate?.handle(thumbnail, at: frame.mediaTime, liveTracks: live).recognizes ?? true
+                let thumbnail = GreyThumbnail(picture, cell: current.settings.cell(forWidth: picture.width))
+                let decision = current.handle(thumbnail, at: frame.mediaTime, liveTracks: live)
+                recognize = decision.recognizes
+                if recognize { areas = Self.searchAreas(decision, gate: current, thumbnail: thumbnail, of: picture, image: frame.image, liveTracks: live) }
+                gate = current
                 camera.metrics.gate.record(since: gating)
             }
-            if !submit(frame, to: camera, stats: source.stats, policy: policy, recognize: recognize) {
+            if !submit(frame, to: camera, stats: source.stats, policy: policy, recognize: recognize, searchAreas: areas) {
                 end = .stopped
                 break
             }
@@ -369,6 +373,33 @@ public final class Pipeline: Sendable {
         let stats = source.stats
         source.close()
         endSource(camera, end: end, stats: stats)
+    }
+
+    /// Where the first pass looks in a frame the gate let through (picture pixels), or nil for everywhere: what
+    /// changed in the last `hold` seconds (`MotionGate.changedAreas`) while no track is alive; everywhere while one
+    /// is, on the first frames, at the heartbeat (the gate's safety net), and when nothing changed.
+    /// Why not the areas while a track is alive, though they would hold it: the windows box a plate a few pixels
+    /// differently from the whole picture, so its reads score differently and the event's best frame moved
+    /// (`position_sec` of one plate on `quiet-1080.mp4` by 0.64 s against gating off). Searching the whole picture
+    /// while a vehicle is in view keeps every frame of its passage as without the gate; the windows save the
+    /// frames where something moves and nothing is tracked (a vehicle before its plate is read, people, leaves).
+    /// `thumbnail` is of `picture` (the frame's `image`, or its scaled copy).
+    static func searchAreas(_ decision: MotionGate.Decision, gate: MotionGate, thumbnail: GreyThumbnail, of picture: Image,
+                            image: Image, liveTracks: Int) -> [BoundingBox]? {
+        switch decision {
+        case .skip, .recognize(.start), .recognize(.heartbeat): return nil
+        case .recognize(.change), .recognize(.hold), .recognize(.track): break
+        }
+        guard let cells = gate.changedAreas(), !cells.isEmpty else { return nil }
+        // A cell is `thumbnail.cell` pixels of `picture`.
+        let sx = Double(thumbnail.cell * image.width) / Double(picture.width), sy = Double(thumbnail.cell * image.height) / Double(picture.height)
+        let areas = cells.map { BoundingBox(x: Double($0.x) * sx, y: Double($0.y) * sy, width: Double($0.width) * sx, height: Double($0.height) * sy) }
+        return liveTracks == 0 ? areas : nil
+    }
+
+    /// `x,y,w,h` in whole pixels, for logs.
+    static func describe(_ box: BoundingBox) -> String {
+        [box.xmin, box.ymin, box.width, box.height].map { String(Int($0.rounded())) }.joined(separator: ",")
     }
 
     /// The frames a camera may queue now: more while it has a live track.
@@ -379,10 +410,10 @@ public final class Pipeline: Sendable {
     /// Queues a frame for recognition (counts it as skipped by the gate when `recognize` is false); returns
     /// whether the decoder should go on.
     private func submit(_ frame: Frame, to camera: CameraRuntime, stats: SourceStats, policy: OverflowPolicy,
-                        recognize: Bool) -> Bool {
+                        recognize: Bool, searchAreas: [BoundingBox]? = nil) -> Bool {
         let index = camera.index
         let now = configuration.now()
-        let queued = QueuedFrame(frame: frame, enqueuedAt: .now)
+        let queued = QueuedFrame(frame: frame, enqueuedAt: .now, searchAreas: searchAreas)
         let waits = policy == .waitForRoom && recognize
         let outcome = state.withLock(waitingUntil: { state in
             !waits || state.stopRequested || state.cameras[index].pending.count < queueCapacity(state.cameras[index])
@@ -469,6 +500,7 @@ public final class Pipeline: Sendable {
         let frame = job.queued.frame
         camera.metrics.queueWait.record(since: job.queued.enqueuedAt)
         var options = camera.configuration.options
+        options.searchAreas = job.queued.searchAreas
         if job.degraded {
             options.mode = .fast
             camera.metrics.degraded.increment()
@@ -494,9 +526,16 @@ public final class Pipeline: Sendable {
             }
         }
         switch outcome {
-        case .success:
+        case .success(let result):
             camera.metrics.recognized.increment()
             camera.metrics.lag.record(lag)
+            // `log_level: trace`: what each frame's first pass searched and what it read, for finding out why a
+            // plate was missed.
+            camera.logger.trace("frame recognized", metadata: [
+                "frame": "\(frame.index)", "time": "\(frame.mediaTime.seconds)",
+                "searched": "\(job.queued.searchAreas.map { $0.map { Self.describe($0) }.joined(separator: " ") } ?? "all")",
+                "plates": "\(result.plates.map { "\($0.text)@\(Self.describe($0.box)):\(($0.score * 100).rounded() / 100)" }.joined(separator: " "))",
+            ])
         case .failure(let error):
             camera.metrics.recognitionErrors.increment()
             if let errors, shouldLog(occurrence: errors) {

@@ -6,6 +6,8 @@ import PlateCore
 struct QueuedFrame: Sendable {
     let frame: Frame
     let enqueuedAt: ContinuousClock.Instant
+    /// Where the first pass should look (the motion gate's changed areas); nil: everywhere.
+    var searchAreas: [BoundingBox]? = nil
 }
 
 /// A frame whose recognition finished (or threw), waiting for its turn at the tracker.

@@ -101,8 +101,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 firstPassScale = FirstPassSizing.letterboxScale(width: image.width, height: image.height,
                                                                 input: ImageSize(width: first.configuration.inputWidth, height: first.configuration.inputHeight))
                 let found: [PlateDetection]
-                if let scaled, let size = firstPassSizing?.scaledSize(width: image.width, height: image.height),
-                   scaled.width == size.width, scaled.height == size.height {
+                let decoded = scaled.flatMap { scaled -> Image? in
+                    guard let size = firstPassSizing?.scaledSize(width: image.width, height: image.height),
+                          scaled.width == size.width, scaled.height == size.height else { return nil }
+                    return scaled
+                }
+                if let windows = searchWindows(options.searchAreas, in: image, worker: worker, first: first, scale: firstPassScale) {
+                    found = try detect(in: windows, of: image, scaled: decoded, worker: worker, threshold: proposals)
+                } else if let scaled = decoded {
                     // The same pixels the letterbox would have made, from the decoder; boxes back to the picture's scale.
                     let sx = Double(image.width) / Double(scaled.width), sy = Double(image.height) / Double(scaled.height)
                     found = try first.detect(in: scaled, threshold: proposals).map { $0.scaledBy(sx: sx, sy: sy) }
@@ -209,6 +215,50 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             guard read.score >= options.readThreshold || options.readThreshold <= 0 else { return nil }
             return read
         }
+    }
+
+    /// The windows (picture pixels) that the first pass runs on instead of the whole picture: `SearchWindows` over the
+    /// search areas, each the second-look model's input at the first pass's `scale`; nil (the whole picture) when
+    /// there are no areas, no second-look model, or more windows would be needed than `maxSearchWindows` or than
+    /// cost less than the whole pass.
+    private func searchWindows(_ areas: [BoundingBox]?, in image: Image, worker: Worker, first: ONNXPlateDetector,
+                               scale: Double) -> [SearchWindows.Window]? {
+        guard let areas, !areas.isEmpty, let look = worker.refiner, scale > 0 else { return nil }
+        let input = (w: look.configuration.inputWidth, h: look.configuration.inputHeight)
+        let whole = Double(first.configuration.inputWidth * first.configuration.inputHeight)
+        // Each window costs about its input's share of the whole pass; together they must cost clearly less.
+        let affordable = min(configuration.maxSearchWindows, Int(0.8 * whole / Double(input.w * input.h)))
+        guard affordable > 0 else { return nil }
+        let size = (w: Int(Double(input.w) / scale), h: Int(Double(input.h) / scale))
+        return SearchWindows.cover(areas, width: image.width, height: image.height, size: size, limit: affordable)
+    }
+
+    /// The first pass over `windows` of the picture (the second-look model, whose input each window fills at the
+    /// first pass's scale): from the decoder's scaled picture when there is one (no resize at all), else from the
+    /// full picture (the letterbox shrinks the window). Detections in picture pixels, one per plate.
+    private func detect(in windows: [SearchWindows.Window], of image: Image, scaled: Image?, worker: Worker,
+                        threshold: Double) throws -> [PlateDetection] {
+        guard let look = worker.refiner else { return [] }
+        var found: [PlateDetection] = []
+        for (x0, y0, w, h) in windows {
+            if let scaled {
+                let sx = Double(scaled.width) / Double(image.width), sy = Double(scaled.height) / Double(image.height)
+                let cw = min(scaled.width, look.configuration.inputWidth), ch = min(scaled.height, look.configuration.inputHeight)
+                // Origins on the detector's coarsest grid (32 px): its cells then sit where the whole pass's sit, and a
+                // plate well inside the window is boxed as the whole pass boxes it (other origins shift every anchor).
+                func aligned(_ v: Double, _ limit: Int) -> Int { min(max(0, Int((v / 32).rounded()) * 32), limit) }
+                let cx = aligned(Double(x0) * sx, scaled.width - cw), cy = aligned(Double(y0) * sy, scaled.height - ch)
+                let window = scaled.copy(x: cx, y: cy, width: cw, height: ch)
+                found += try look.detect(in: window, threshold: threshold).map {
+                    $0.moved(dx: Double(cx), dy: Double(cy)).scaledBy(sx: 1 / sx, sy: 1 / sy)
+                }
+            } else {
+                let window = image.copy(x: x0, y: y0, width: w, height: h)
+                found += try look.detect(in: window, threshold: threshold).map { $0.moved(dx: Double(x0), dy: Double(y0)) }
+            }
+        }
+        // Windows overlap: a plate in two of them is found twice.
+        return Self.distinct(found)
     }
 
     /// The first pass again on overlapping tiles (`tiles(width:height:factor:)`: 2 x 2 at 1.75), each seen

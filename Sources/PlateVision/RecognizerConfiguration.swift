@@ -73,6 +73,11 @@ public struct RecognizerConfiguration: Sendable {
     /// pass did (`RecognitionOptions.searchWhenEmpty`); the search is skipped when that would enlarge the
     /// picture past its own pixels. nil: never search.
     public var tiledSearchScale: Double? = 1.75
+    /// When the options name search areas (a camera's motion gate: what moved, and around live tracks), the first
+    /// pass runs on at most this many windows over them instead of the whole picture: the second-look model at
+    /// the first pass's scale, each window its input size (224 px: a third of a 512x288 pass). Areas that need
+    /// more windows, or windows that would cost as much as the whole pass, get the whole pass. 0: never.
+    public var maxSearchWindows: Int = 2
     /// A plate whose box the close or second look moved so that it overlaps the first pass's box by less than this
     /// (IoU) is also read through the first pass's box when its crops do not agree at once (us dev: +1 plate,
     /// br +1, eu the same).
