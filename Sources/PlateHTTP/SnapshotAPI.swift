@@ -96,9 +96,13 @@ public struct SnapshotAPI: Sendable {
     ///   with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (_ port: Int?) async -> Void = { _ in })
         -> some ApplicationProtocol {
-        Application(
+        let limits = RequestDeadlines.Limits(headerTimeout: configuration.headerTimeoutSeconds,
+                                             bodyTimeout: configuration.bodyTimeoutSeconds,
+                                             bodyMinBytesPerSecond: configuration.bodyMinBytesPerSecond)
+        return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(limits: limits)],
+                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "PlateStream"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
