@@ -94,6 +94,8 @@ let package = Package(
             dependencies: [
                 "PlateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HummingbirdCore by name: `ClosingHTTP1Channel` wraps its `HTTP1Channel` (Hummingbird re-exports little of it).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 // Why NIO next to Hummingbird: the header and body deadlines are channel handlers in the
                 // server's pipeline (Hummingbird's `additionalChannelHandlers`), below the router.
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -101,8 +101,9 @@ public struct SnapshotAPI: Sendable {
                                              bodyMinBytesPerSecond: configuration.bodyMinBytesPerSecond)
         return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(limits: limits)],
-                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
+            // Not `.http1(configuration:)`: see `ClosingHTTP1Channel` (a server stopped during a burst of accepts).
+            server: .closingHTTP1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(limits: limits)],
+                                                       idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "PlateStream"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
