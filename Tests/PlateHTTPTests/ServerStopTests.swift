@@ -18,23 +18,32 @@ struct ServerStopTests {
             let connections = try await Harness().run { server in
                 try (0..<128).map { _ in try RawConnection(port: server.port) }
             }
-            let deadline = Date(timeIntervalSinceNow: 60)   // for all of them: only a broken server waits it out
-            let open = connections.indices.filter { !connections[$0].closedByServer(before: deadline) }
+            let open = try await RawConnection.stillOpen(connections, at: Date(timeIntervalSinceNow: 60))
             #expect(open.isEmpty, "round \(round): connections \(open) were still open after the server stopped")
         }
     }
 }
 
 extension RawConnection {
-    /// Waits until the server closes the connection (end of stream or reset), reading and discarding anything it
-    /// sends; false when it is still open at `deadline`.
-    func closedByServer(before deadline: Date) -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 4_096)
-        while deadline.timeIntervalSinceNow > 0 {
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1_000))) > 0 else { return false }
-            if recv(descriptor, &buffer, buffer.count, 0) <= 0 { return true }
+    /// Which of `connections` the server has not closed yet at `deadline` (only a broken server makes a test wait
+    /// that long). Polls without blocking: see `offPool`.
+    static func stillOpen(_ connections: [RawConnection], at deadline: Date) async throws -> [Int] {
+        var open = Array(connections.indices)
+        while true {
+            open.removeAll { connections[$0].closedByServer() }
+            if open.isEmpty || Date() >= deadline { return open }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        return false
+    }
+
+    /// Whether the server has closed the connection (end of stream or reset), reading and discarding anything it
+    /// sent; never blocks.
+    func closedByServer() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 0) > 0 else { return false }
+            if recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT)) <= 0 { return true }
+        }
     }
 }
