@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // NIO itself (already under Hummingbird) for PlateHTTP's slow-client guard, a channel handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // C libraries, each behind exactly one import.
@@ -91,6 +94,12 @@ let package = Package(
             dependencies: [
                 "PlateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HummingbirdCore by name: `ClosingHTTP1Channel` wraps its `HTTP1Channel` (Hummingbird re-exports little of it).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                // Why NIO next to Hummingbird: the header and body deadlines are channel handlers in the
+                // server's pipeline (Hummingbird's `additionalChannelHandlers`), below the router.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

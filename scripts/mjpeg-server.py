@@ -6,6 +6,10 @@ a solid colour from a fixed palette (red, green, blue, white; i modulo 4), so a 
 the pixels and that no frame was lost. Other paths answer 404; with --user, a missing or wrong
 password answers 401.
 
+Broken cameras, for the robustness tests: --garbage-after N sends random bytes instead of frames after N
+frames (0: straight after the HTTP header); --drop-boundary-at N sends frame N without its boundary line;
+--no-frames answers the HTTP header and then says nothing, with the connection left open.
+
 Prints `READY <port>` on stdout once it listens (with --port 0 the kernel picks a free port), then
 serves until killed, or until the process that started it goes away. Needs Pillow (python3-pil).
 """
@@ -14,6 +18,7 @@ import base64
 import http.server
 import io
 import os
+import random
 import socketserver
 import sys
 import threading
@@ -43,6 +48,9 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=0, help="frames per connection, then close (0: endless)")
     parser.add_argument("--user", help="require Basic authentication with this user")
     parser.add_argument("--password", help="password for --user")
+    parser.add_argument("--garbage-after", type=int, default=-1, help="after N frames send random bytes only")
+    parser.add_argument("--drop-boundary-at", type=int, default=-1, help="send frame N without its boundary line")
+    parser.add_argument("--no-frames", action="store_true", help="send the HTTP header, then nothing")
     args = parser.parse_args()
 
     width, height = (int(v) for v in args.size.split("x"))
@@ -74,12 +82,21 @@ def main() -> int:
             self.end_headers()
             index = 0
             start = time.monotonic()
+            garbage = random.Random(42)
             try:
+                if args.no_frames:
+                    self.wfile.flush()
+                    while True:
+                        time.sleep(3600)
                 while args.frames == 0 or index < args.frames:
                     jpeg = frames[index % len(frames)]
                     part = (
                         f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
                     ).encode() + jpeg + b"\r\n"
+                    if index == args.drop_boundary_at:
+                        part = part[len(f"--{BOUNDARY}\r\n"):]
+                    if 0 <= args.garbage_after <= index:
+                        part = bytes(garbage.getrandbits(8) for _ in range(len(part)))
                     self.wfile.write(part)
                     self.wfile.flush()
                     index += 1

@@ -170,6 +170,12 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
 
     enum Phase { case opening, reading }
 
+    /// Whether `path` is a regular file of 0 bytes (a FIFO or a device also shows size 0 and is left alone).
+    private static func isEmptyRegularFile(_ path: String) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return false }
+        return attributes[.type] as? FileAttributeType == .typeRegular && (attributes[.size] as? Int) == 0
+    }
+
     private static func open(location: String, kind: SourceKind, options: DecodeOptions,
                              interrupt: InterruptState) throws(DecodeError) -> Opened {
         var url = location
@@ -178,6 +184,10 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
         switch kind {
         case .file where !FileManager.default.fileExists(atPath: url):
             throw DecodeError(.fileNotFound, source: location)
+        case .file where isEmptyRegularFile(url):
+            // Why checked here: FFmpeg opens an empty raw stream (.h264, .hevc) without complaint and then
+            // delivers nothing, which would look like a video without frames rather than the mistake it is.
+            throw DecodeError(.notAVideo, source: location, detail: "(empty file)")
         case .device where !FileManager.default.fileExists(atPath: url):
             throw DecodeError(.deviceMissing, source: location)
         default: break

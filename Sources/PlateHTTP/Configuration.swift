@@ -47,6 +47,14 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
     public var webhookRequestTimeout: Double
     /// Seconds a connection may stay idle (including a stalled upload) before it is closed.
     public var idleTimeoutSeconds: Double
+    /// Seconds a request's header may take to arrive, from its first byte (nginx's `client_header_timeout`):
+    /// a client trickling it (slowloris) gets 408 and the connection is closed.
+    public var headerTimeoutSeconds: Double
+    /// Seconds of grace for a request body, extended by one second per `bodyMinBytesPerSecond` bytes
+    /// received (Apache mod_reqtimeout's `body=20,MinRate=500`): a body trickled below that floor gets 408.
+    public var bodyTimeoutSeconds: Double
+    /// The floor rate of a request body, in bytes per second (see `bodyTimeoutSeconds`).
+    public var bodyMinBytesPerSecond: Double
 
     /// Authentication modes.
     public enum AuthMode: String, Sendable, Equatable, Decodable {
@@ -264,7 +272,8 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
                 keys: [APIKey] = [], anonymousPlan: String? = nil, limits: Limits = Limits(),
                 recognizeURL: URLFetchSettings = URLFetchSettings(), version: String = "1.0.0", licenseKey: String = "",
                 webhooks: [String] = [], webhookImage: Bool = false, webhookHeader: String? = nil,
-                webhookRequestTimeout: Double = 30, idleTimeoutSeconds: Double = 60) {
+                webhookRequestTimeout: Double = 30, idleTimeoutSeconds: Double = 60, headerTimeoutSeconds: Double = 20,
+                bodyTimeoutSeconds: Double = 20, bodyMinBytesPerSecond: Double = 500) {
         self.host = host
         self.port = port
         self.auth = auth
@@ -280,13 +289,17 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
         self.webhookHeader = webhookHeader
         self.webhookRequestTimeout = webhookRequestTimeout
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.headerTimeoutSeconds = headerTimeoutSeconds
+        self.bodyTimeoutSeconds = bodyTimeoutSeconds
+        self.bodyMinBytesPerSecond = bodyMinBytesPerSecond
     }
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, auth, plans, keys, anonymousPlan = "anonymous_plan", limits
         case recognizeURL = "recognize_url", version, licenseKey = "license_key", webhooks
         case webhookImage = "webhook_image", webhookHeader = "webhook_header", webhookRequestTimeout = "webhook_request_timeout"
-        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case idleTimeoutSeconds = "idle_timeout_seconds", headerTimeoutSeconds = "header_timeout_seconds"
+        case bodyTimeoutSeconds = "body_timeout_seconds", bodyMinBytesPerSecond = "body_min_bytes_per_second"
     }
 
     /// Decodes the `http` section, refusing unknown keys; absent keys keep their defaults.
@@ -309,6 +322,9 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
         webhookHeader = try c.decodeIfPresent(String.self, forKey: .webhookHeader)
         webhookRequestTimeout = try c.decodeIfPresent(Double.self, forKey: .webhookRequestTimeout) ?? d.webhookRequestTimeout
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? d.idleTimeoutSeconds
+        headerTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .headerTimeoutSeconds) ?? d.headerTimeoutSeconds
+        bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? d.bodyTimeoutSeconds
+        bodyMinBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .bodyMinBytesPerSecond) ?? d.bodyMinBytesPerSecond
     }
 
     /// Decodes a configuration from the JSON text of the `http` section; decoding errors come back
@@ -417,6 +433,11 @@ public struct SnapshotServerConfiguration: Sendable, Equatable, Decodable {
             throw .invalid("http.recognize_url.allow: \"\(entry)\" is neither an address, a CIDR block nor a host name")
         }
         guard idleTimeoutSeconds > 0 else { throw .invalid("http.idle_timeout_seconds must be > 0") }
+        guard headerTimeoutSeconds > 0, headerTimeoutSeconds.isFinite else { throw .invalid("http.header_timeout_seconds must be > 0") }
+        guard bodyTimeoutSeconds > 0, bodyTimeoutSeconds.isFinite else { throw .invalid("http.body_timeout_seconds must be > 0") }
+        guard bodyMinBytesPerSecond >= 0, bodyMinBytesPerSecond.isFinite else {
+            throw .invalid("http.body_min_bytes_per_second must be >= 0")
+        }
     }
 }
 

@@ -96,9 +96,14 @@ public struct SnapshotAPI: Sendable {
     ///   with port 0).
     public func makeApplication(onServerRunning: @escaping @Sendable (_ port: Int?) async -> Void = { _ in })
         -> some ApplicationProtocol {
-        Application(
+        let limits = RequestDeadlines.Limits(headerTimeout: configuration.headerTimeoutSeconds,
+                                             bodyTimeout: configuration.bodyTimeoutSeconds,
+                                             bodyMinBytesPerSecond: configuration.bodyMinBytesPerSecond)
+        return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
+            // Not `.http1(configuration:)`: see `ClosingHTTP1Channel` (a server stopped during a burst of accepts).
+            server: .closingHTTP1(configuration: .init(additionalChannelHandlers: [SlowClientGuard(limits: limits)],
+                                                       idleTimeout: .milliseconds(Int64(configuration.idleTimeoutSeconds * 1000)))),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port),
                                                     serverName: "PlateStream"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },

@@ -135,7 +135,7 @@ public final class Pipeline: Sendable {
         }
         self.sinks = sinks.map { sink in
             SinkRunner(name: sink.name, capacity: sink.capacity ?? configuration.defaultSinkCapacity, sink: sink.sink,
-                       metrics: SinkMetrics(sink: sink.name, factory: factory), logger: configuration.logger)
+                       retryAfterFailure: sink.retryAfterFailure, metrics: SinkMetrics(sink: sink.name, factory: factory), logger: configuration.logger)
         }
         self.state = Locked(PipelineState(cameras: cameras.map {
             CameraSlot(policy: $0.overflow, degradable: configuration.degradeWhenBehind && $0.options.mode == .normal)

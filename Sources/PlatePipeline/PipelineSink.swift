@@ -35,12 +35,18 @@ public struct SinkRegistration {
     public var capacity: Int?
     /// The sink. The pipeline owns it from now on: do not call it elsewhere.
     public var sink: any PipelineSink
+    /// When set, an event the sink failed to take stays first in its queue and is tried again after this
+    /// long (then again, until it goes through), instead of being counted as failed and dropped. For sinks
+    /// that must not lose events to a passing fault, such as an outbox on a full disk: meanwhile the events
+    /// wait in memory, at most `capacity` of them, the oldest dropped (and counted) past that.
+    public var retryAfterFailure: Duration?
 
     /// Attaches `sink` under `name`.
-    public init(name: String, capacity: Int? = nil, sink: any PipelineSink) {
+    public init(name: String, capacity: Int? = nil, sink: any PipelineSink, retryAfterFailure: Duration? = nil) {
         self.name = name
         self.capacity = capacity
         self.sink = sink
+        self.retryAfterFailure = retryAfterFailure
     }
 
     /// Attaches a PlateCore `EventSink`, which gets the events without images.

@@ -9,6 +9,11 @@ import PlateCore
 /// logged), so a stuck sink costs at most `capacity` events' memory and delays nobody else. Events are
 /// delivered in the order they were enqueued. `close` lets the buffer drain, calls `shutdown()` once,
 /// then reports.
+///
+/// A sink that fails (a full disk, a database gone) is logged once per outage, not once per event: the
+/// first failure logs the error, the failures after it are only counted, and the first success after them
+/// logs that the sink delivers again. With `retryAfterFailure` the failed event stays first in the buffer
+/// and is retried after that delay, so events wait in memory (up to `capacity`) until the sink recovers.
 final class SinkRunner: @unchecked Sendable {
     // Why @unchecked: `sink` is only touched from `queue` (one drain loop at a time, guaranteed by the
     // `scheduled` flag); everything else mutable is inside `state`, guarded by `lock`.
@@ -23,10 +28,16 @@ final class SinkRunner: @unchecked Sendable {
         var failures = 0
         var dropped = 0
         var highWater = 0
+        /// Failed deliveries since the last success (0: the sink is healthy).
+        var failingStreak = 0
+        /// A retry of the first buffered event is scheduled (the drain loop waits for it).
+        var retryPending = false
     }
 
     let name: String
     let capacity: Int
+    /// How long a failed event waits before it is tried again; nil: a failed event is counted and dropped.
+    let retryAfterFailure: Duration?
     private let sink: any PipelineSink
     private let queue: DispatchQueue
     private let lock = NSLock()
@@ -34,10 +45,12 @@ final class SinkRunner: @unchecked Sendable {
     private let metrics: SinkMetrics
     private let logger: Logger
 
-    init(name: String, capacity: Int, sink: any PipelineSink, metrics: SinkMetrics, logger: Logger) {
+    init(name: String, capacity: Int, sink: any PipelineSink, retryAfterFailure: Duration? = nil, metrics: SinkMetrics,
+         logger: Logger) {
         precondition(capacity >= 1, "sink \(name): capacity must be at least 1")
         self.name = name
         self.capacity = capacity
+        self.retryAfterFailure = retryAfterFailure
         self.sink = sink
         self.metrics = metrics
         var logger = logger
@@ -58,18 +71,12 @@ final class SinkRunner: @unchecked Sendable {
             }
             state.buffer.append(delivery)
             state.highWater = max(state.highWater, state.buffer.count)
-            let schedule = !state.scheduled
+            let schedule = !state.scheduled && !state.retryPending
             state.scheduled = true
             return (schedule, dropped, state.buffer.count)
         }
         metrics.queueDepth.record(depth)
-        if let droppedCount {
-            metrics.dropped.increment()
-            if shouldLog(occurrence: droppedCount) {
-                logger.error("sink is behind: dropped its oldest queued event",
-                             metadata: ["dropped": "\(droppedCount)", "capacity": "\(capacity)"])
-            }
-        }
+        if let droppedCount { noteDropped(droppedCount) }
         if schedule { queue.async { self.drain() } }
     }
 
@@ -78,7 +85,7 @@ final class SinkRunner: @unchecked Sendable {
         let schedule = lock.withLock { () -> Bool in
             state.closing = true
             state.onClosed = onClosed
-            let schedule = !state.scheduled
+            let schedule = !state.scheduled && !state.retryPending
             state.scheduled = true
             return schedule
         }
@@ -94,16 +101,21 @@ final class SinkRunner: @unchecked Sendable {
     }
 
     private enum Step {
-        case deliver(EventDelivery)
+        case deliver(EventDelivery, retryable: Bool)
         case shutdown((@Sendable () -> Void)?)
         case idle
     }
 
-    /// Runs on `queue`: delivers until the buffer is empty, then shuts down if asked to.
+    /// Runs on `queue`: delivers until the buffer is empty, then shuts down if asked to. A failed event of a
+    /// retrying sink stays first in the buffer and the loop stops until the retry is due.
     private func drain() {
         while true {
             let (step, depth) = lock.withLock { () -> (Step, Int) in
-                if !state.buffer.isEmpty { return (.deliver(state.buffer.removeFirst()), state.buffer.count) }
+                if !state.buffer.isEmpty {
+                    // Why not retry while closing: shutdown must end; what is left then is counted as failed.
+                    return (.deliver(state.buffer.removeFirst(), retryable: retryAfterFailure != nil && !state.closing),
+                            state.buffer.count)
+                }
                 if state.closing && !state.closed {
                     // `scheduled` stays true: nothing is drained after the shutdown.
                     return (.shutdown(state.onClosed), 0)
@@ -113,24 +125,52 @@ final class SinkRunner: @unchecked Sendable {
             }
             metrics.queueDepth.record(depth)
             switch step {
-            case .deliver(let delivery):
+            case .deliver(let delivery, let retryable):
                 let start = ContinuousClock.now
                 do {
                     try sink.deliver(delivery)
                     metrics.deliver.record(since: start)
                     metrics.delivered.increment()
-                    lock.withLock { state.delivered += 1 }
+                    let streak = lock.withLock { () -> Int in
+                        state.delivered += 1
+                        defer { state.failingStreak = 0 }
+                        return state.failingStreak
+                    }
+                    if streak > 0 {
+                        logger.notice("sink delivers again", metadata: ["failed attempts": "\(streak)"])
+                    }
                 } catch {
                     metrics.failures.increment()
-                    let failures = lock.withLock { () -> Int in
+                    let (failures, streak, droppedCount) = lock.withLock { () -> (Int, Int, Int?) in
                         state.failures += 1
-                        return state.failures
+                        state.failingStreak += 1
+                        guard retryable else { return (state.failures, state.failingStreak, nil) }
+                        state.retryPending = true
+                        // Back to the front; when new events filled the buffer meanwhile, it is the oldest
+                        // and the one that goes.
+                        guard state.buffer.count < capacity else {
+                            state.dropped += 1
+                            return (state.failures, state.failingStreak, state.dropped)
+                        }
+                        state.buffer.insert(delivery, at: 0)
+                        return (state.failures, state.failingStreak, nil)
                     }
-                    if shouldLog(occurrence: failures) {
-                        logger.error("sink failed to deliver an event", metadata: [
+                    if let droppedCount { noteDropped(droppedCount) }
+                    // One error per outage: the first failure says what is wrong; the rest are counted
+                    // (platestream_sink_failures_total) until the sink works again.
+                    if streak == 1 {
+                        logger.error(retryable ? "sink cannot deliver events; they wait in memory and are retried"
+                                               : "sink cannot deliver events; failed events are counted and dropped", metadata: [
                             "error": "\(error)", "camera": "\(delivery.event.cameraID)",
                             "track": "\(delivery.event.trackID)", "failures": "\(failures)",
                         ])
+                    }
+                    if retryable, let retryAfterFailure {
+                        queue.asyncAfter(deadline: .now() + retryAfterFailure.seconds) {
+                            self.lock.withLock { self.state.retryPending = false }
+                            self.drain()
+                        }
+                        return
                     }
                 }
             case .shutdown(let onClosed):
@@ -142,6 +182,15 @@ final class SinkRunner: @unchecked Sendable {
             case .idle:
                 return
             }
+        }
+    }
+
+    /// Counts and (now and then) logs the `count`-th event dropped for lack of room.
+    private func noteDropped(_ count: Int) {
+        metrics.dropped.increment()
+        if shouldLog(occurrence: count) {
+            logger.error("sink is behind: dropped its oldest queued event",
+                         metadata: ["dropped": "\(count)", "capacity": "\(capacity)"])
         }
     }
 }

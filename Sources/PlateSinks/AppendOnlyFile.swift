@@ -15,6 +15,8 @@ final class AppendOnlyFile {
     private let descriptor: Int32
     /// Whether nothing is in the file yet (a CSV sink writes its header first then).
     private(set) var isEmpty: Bool
+    /// A failed append left part of a record that could not be cut off: the next one starts on a new line.
+    private var tornTail = false
 
     /// Opens (creating the file and its directories) for appending. When the file does not end with a
     /// newline, which only a crash in the middle of a write leaves, one is added so the next record starts
@@ -46,20 +48,40 @@ final class AppendOnlyFile {
 
     deinit { close(descriptor) }
 
-    /// Appends the bytes with as few `write` calls as the kernel allows (one, for a regular file).
+    /// Appends the bytes with as few `write` calls as the kernel allows (one, for a regular file). When the
+    /// write fails part-way (a full disk), the part written is removed again before the error is thrown.
     func append(_ bytes: [UInt8]) throws {
+        if tornTail {
+            try writeWhole(Array("\n".utf8))
+            tornTail = false
+        }
+        try writeWhole(bytes)
+    }
+
+    private func writeWhole(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    throw SinkError.io("cannot write", path: path, errno: errno)
+                    let code = errno
+                    if offset > 0 { removeTornTail(offset) }
+                    throw SinkError.io("cannot write", path: path, errno: code)
                 }
                 offset += written
             }
         }
         if !bytes.isEmpty { isEmpty = false }
+    }
+
+    /// Cuts off the `count` bytes a failed append left at the end (a full disk takes part of a record), so the
+    /// next record does not glue onto half of this one. When even that fails, the next append starts with a
+    /// newline instead, leaving the torn record on a line of its own.
+    private func removeTornTail(_ count: Int) {
+        var info = stat()
+        if fstat(descriptor, &info) == 0, info.st_size >= count, ftruncate(descriptor, info.st_size - off_t(count)) == 0 { return }
+        tornTail = true
     }
 
     /// Forces the written bytes to the disk (`fsync`), for power-loss durability.

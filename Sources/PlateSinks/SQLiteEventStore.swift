@@ -114,7 +114,13 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
 
     /// Stores the event (once: a second delivery of the same event is ignored); `images.filename` is recorded.
     public func deliver(_ event: TrackEvent, images: EventImages) throws {
-        try insert([StoredEvent(event, format: configuration.format, filename: images.filename)])
+        do {
+            try insert([StoredEvent(event, format: configuration.format, filename: images.filename)])
+        } catch let error as DatabaseError {
+            // Why wrapped: SQLite's own message ("database or disk is full") does not say which file.
+            throw SinkError.io("cannot store the event (SQLite: \(error.message ?? "\(error.resultCode)"))",
+                               path: configuration.path)
+        }
     }
 
     /// Nothing to flush: every event is committed when `deliver` returns. Queries keep working.

@@ -138,7 +138,13 @@ public final class WebhookOutbox: ImageAwareEventSink, Sendable {
             idempotencyKey: EventIdentifier.make(for: event), hookID: .string(event.cameraID.rawValue),
             hookEvent: configuration.format == .stream ? "recognition" : "image.done",
             filename: images.filename, data: data, image: jpeg, cameraID: event.cameraID.rawValue)
-        try enqueue(message)
+        do {
+            try enqueue(message)
+        } catch let error as DatabaseError {
+            // Why wrapped: SQLite's own message ("database or disk is full") does not say which file.
+            throw SinkError.io("cannot queue the webhook (SQLite: \(error.message ?? "\(error.resultCode)"))",
+                               path: configuration.databasePath)
+        }
     }
 
     /// Queues a message for every target. Returns false when a message with the same idempotency key is

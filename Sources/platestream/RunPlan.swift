@@ -42,6 +42,13 @@ struct RunPlan {
     // MARK: Single source
 
     /// One source with the default settings (overridden by the flags); events to stdout.
+    /// How long the event store and the outboxes wait before retrying an event they failed to write (a full
+    /// disk, a locked file). Why these and not the JSON Lines/CSV files: a SQLite transaction either lands
+    /// whole or not at all, so a retry never leaves half an event behind; a failed append to a text file may
+    /// have written part of its line. Meanwhile events wait in the sink's queue (its capacity, the oldest
+    /// dropped past it and counted in platestream_sink_dropped_total).
+    static let storeRetry: Duration = .seconds(1)
+
     static func single(source: String, command: RunCommand, logger: Logger) throws -> RunPlan {
         var settings = CameraSettings.builtIn
         if !command.regions.isEmpty { settings.regions = command.regions }
@@ -233,7 +240,7 @@ struct RunPlan {
         let heartbeat = console?.health ?? PipelineHealthBox(store: store, node: shard.node)
         sinks.append(SinkRegistration(name: "database", sink: console.map {
             ConsoleStoreSink(store: store, format: storeFormat, broadcaster: $0.broadcaster, naming: naming)
-        } ?? RunEventSink(EventStoreSink(store: store, format: storeFormat), cameras: nil, naming: naming)))
+        } ?? RunEventSink(EventStoreSink(store: store, format: storeFormat), cameras: nil, naming: naming), retryAfterFailure: Self.storeRetry))
 
         // Webhooks: one outbox per distinct webhook setting, each in its own file next to the database.
         struct HookKey: Hashable {
@@ -278,14 +285,16 @@ struct RunPlan {
             outboxes.append(outbox)
             sinks.append(SinkRegistration(name: number == 0 ? "webhook" : "webhook-\(number + 1)",
                                           sink: RunEventSink(outbox, cameras: idSet(group), naming: naming,
-                                                             wantsCrops: image == .vehicle)))
+                                                             wantsCrops: image == .vehicle),
+                                          retryAfterFailure: Self.storeRetry))
         }
 
         let mqtt = try MQTTOutput.plan(resolved, database: database, configPath: path, resolve: resolve,
                                        format: { try format($0, $1) })
         for (number, output) in mqtt.enumerated() {
             sinks.append(SinkRegistration(name: number == 0 ? "mqtt" : "mqtt-\(number + 1)",
-                                          sink: RunEventSink(output.outbox, cameras: idSet(output.cameras), naming: naming)))
+                                          sink: RunEventSink(output.outbox, cameras: idSet(output.cameras), naming: naming),
+                                          retryAfterFailure: Self.storeRetry))
         }
 
         var http: SnapshotServer?

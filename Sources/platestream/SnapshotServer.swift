@@ -57,6 +57,10 @@ struct SnapshotServer {
             throw ConfigError(error.message)
         }
         let (listenHost, listenPort) = (http.host, http.port)
+        // Why: each client connection holds a descriptor, and the usual soft limit (1024) would refuse
+        // connections long before memory runs short; the hard limit is what the administrator allows.
+        let files = raiseOpenFileLimit()
+        logger.debug("open file limit", metadata: ["RLIMIT_NOFILE": "\(files)"])
         let application = api.makeApplication { port in
             logger.info("listening on http://\(listenHost):\(port ?? listenPort)")
         }
@@ -81,4 +85,17 @@ struct SnapshotWebhookOutbox: SnapshotWebhooks {
                                           hookEvent: "image.done", filename: filename, data: data, image: upload,
                                           cameraID: cameraID))
     }
+}
+
+/// Raises this process's RLIMIT_NOFILE soft limit to its hard limit (what `ulimit -Hn` shows); returns the
+/// soft limit in force afterwards.
+func raiseOpenFileLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+    return Int(limit.rlim_cur)
 }
