@@ -43,12 +43,16 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("scores"), help: "Write every labelled read (score, right or not, text, template fit) as JSON lines to this file (what scripts/calibrate fits).")
     var scoresPath: String?
 
+    @Option(name: .customLong("margin-shift"), help: "Add this fraction of the plate's size to every crop margin the reader gets (the standard crop and the extra ones), e.g. -0.02 or 0.04: how much the reads hang on where a box's edges fall (issue 16's robustness figure: us exact across shifts -0.02 ... 0.06).")
+    var marginShift: Double = 0
+
     /// The read threshold the calibration table's last line judges: Plate Recognizer's `threshold_o` of 0.6.
     static let judgedThreshold = 0.6
 
     func validate() throws {
         guard !datasets.isEmpty else { throw ValidationError("give at least one dataset folder") }
         guard (1...1000).contains(topn) else { throw ValidationError("--topn must be 1...1000") }
+        guard marginShift.isFinite, (-0.05...0.5).contains(marginShift) else { throw ValidationError("--margin-shift must be -0.05...0.5") }
         for region in regions where !RegionTemplates.isKnown(region) {
             throw ValidationError("unknown region '\(region)' (e.g. us, us-ca, eu, de, br, kr, cn)")
         }
@@ -62,7 +66,12 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let recognizer = try models.makeRecognizer()
+        let shift = marginShift
+        let recognizer = try models.makeRecognizer { configuration in
+            guard shift != 0 else { return }
+            configuration.cropMargin += shift
+            configuration.extraCrops = configuration.extraCrops.map { (x: $0.x + shift, y: $0.y + shift) }
+        }
         var options = try EngineConfig.parse(configJSON).apply(to: RecognitionOptions())
         options.topN = topn
         if !regions.isEmpty { options.regions = regions }

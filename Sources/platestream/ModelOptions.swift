@@ -33,7 +33,9 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the recognizer (every worker's models), failing with the model error's message. A config's
     /// `recognizer.detector` / `recognizer.reader` replace the bundled models (paths relative to `baseDirectory`).
-    func makeRecognizer(section: AppConfig.Recognizer? = nil, baseDirectory: String = ".") throws -> ONNXRecognizer {
+    /// `adjust` changes the configuration last (eval's `--margin-shift`).
+    func makeRecognizer(section: AppConfig.Recognizer? = nil, baseDirectory: String = ".",
+                        adjust: (inout RecognizerConfiguration) -> Void = { _ in }) throws -> ONNXRecognizer {
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") ? file : (baseDirectory as NSString).appendingPathComponent(file)
         }
@@ -50,6 +52,7 @@ struct ModelOptions: ParsableArguments {
         }
         if let v = section?.vehicleDetector { configuration.vehicleDetector = (resolve(v.path), v.configuration) }
         if calibratedScores { configuration.scoreCalibration = try ScoreCalibration.bundled(in: resolvedDirectory()) }
+        adjust(&configuration)
         return try ONNXRecognizer(configuration: configuration)
     }
 

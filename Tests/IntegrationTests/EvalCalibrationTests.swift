@@ -69,4 +69,42 @@ private typealias H = DecodeHarness
         #expect(out[start + 13] == "threshold_o 0.60: right reads kept \(kept.filter(\.1).count), dropped \(right - kept.filter(\.1).count); "
                 + "wrong reads kept \(kept.filter { !$0.1 }.count), dropped \(pairs.count - right - kept.filter { !$0.1 }.count)")
     }
+
+    /// `--margin-shift` moves every crop margin the reader gets: the same crops read with margins 0.3 wider give other
+    /// scores; a shift out of range is refused with a message that names the option.
+    @Test func marginShiftChangesTheCropsTheReaderGets() async throws {
+        let dir = try H.temporaryDirectory("eval-margin-shift")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let set = dir.appendingPathComponent("shift")
+        try FileManager.default.createDirectory(at: set, withIntermediateDirectories: true)
+        let samples = H.repositoryRoot.appendingPathComponent("Samples/plates")
+        let all = try String(contentsOf: samples.appendingPathComponent("labels.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+        let picked = all.filter { $0["style"] == "us" }
+        #expect(picked.count == 4)
+        let lines = try picked.map { label in
+            let name = try #require(label["image"]), text = try #require(label["text"])
+            try FileManager.default.copyItem(at: samples.appendingPathComponent(name), to: set.appendingPathComponent(name))
+            return #"{"image": "\#(name)", "crop": true, "plates": [{"text": "\#(text)", "box": [0, 0, 1, 1]}]}"#
+        }
+        try lines.joined(separator: "\n").write(to: set.appendingPathComponent("labels.jsonl"), atomically: true, encoding: .utf8)
+        let binary = try H.platestreamBinary()
+        func scores(_ shift: String) async throws -> [Double] {
+            let file = dir.appendingPathComponent("scores\(shift).jsonl")
+            let r = try await H.offPool {
+                try H.runProcess(binary, ["eval", set.path, "--models", Self.models, "--workers", "1", "--margin-shift", shift,
+                                          "--config", #"{"threshold_o":0}"#, "--scores", file.path])
+            }
+            #expect(r.status == 0, "\(r.stderr.suffix(1000))")
+            return try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map {
+                try #require((try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["score"] as? Double)
+            }
+        }
+        let (plain, shifted) = (try await scores("0"), try await scores("0.3"))
+        #expect(plain.count == 4 && shifted.count == 4)
+        #expect(plain != shifted, "\(plain) vs \(shifted)")
+        let bad = try await H.offPool { try H.runProcess(binary, ["eval", set.path, "--margin-shift", "0.9"]) }
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--margin-shift must be"), "\(bad.stderr)")
+    }
 }
