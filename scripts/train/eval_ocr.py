@@ -9,6 +9,11 @@ Prints per set: exact-read %, exact with O/0 and I/1 folded, CER, exact with the
 (latin-only: what a runtime that knows the region would do), the same voted over standard / tight / loose crops
 (what the runtime does outside fast mode), and (br sets) exact with Latin-only + the Brazilian
 format (LLLDLDD / LLLDDDD) enforced on the per-step probabilities.
+
+--runtime instead reads the crops the runtime would cut (runtime_crops.py's port of the detector and
+ONNXPlateReader.crop) at the five margins runtime_crops.MARGINS and prints latin-only exact % per margin (br: with
+the Brazilian format; no templates, no vote, no tiles or faint proposals, so fewer us plates are found; plates the
+detector misses count as wrong) and the spread over the margins: the issue 16 robustness figure, reader alone.
 """
 from __future__ import annotations
 
@@ -112,13 +117,43 @@ class OnnxReader:
         return self.s.run(None, {"image": x})[0][0]
 
 
+def runtime_margins(reader, sets):
+    """Exact % (latin-only, greedy; br with the Brazilian format) per crop margin on the runtime's own crops of the
+    labelled full-frame sets."""
+    import runtime_crops as R
+    rt = R.Runtime()
+    for name in sets:
+        base = os.path.join(DATA, name)
+        n, ok, found = 0, np.zeros(len(R.MARGINS)), 0
+        for line in open(os.path.join(base, "labels.jsonl")):
+            r = json.loads(line)
+            plates = [p for p in r["plates"] if p.get("text")]
+            im = cv2.imread(os.path.join(base, r["image"]))
+            if r.get("crop") or im is None or not plates:
+                continue
+            n += len(plates)
+            for (first, looked), (box, text, _) in R.match(rt.detect(im), [(tuple(p["box"]), p["text"], "") for p in plates], 0.3):
+                found += 1
+                for j, m in enumerate(R.MARGINS):
+                    pv = reader(R.cut(im, looked[1], looked[2], m, m))
+                    pv[:, 1 + len(D.plates.LATIN):] = 0
+                    ok[j] += decode(pv, BR_FMT if name.startswith("br") else None)[0] == text
+        ex = 100.0 * ok / max(1, n)
+        print("%-9s runtime crops, %d plates (%d detected): exact %% at margins %s: %s  | max-min %.1f" % (
+            name, n, found, " ".join("%.2f" % m for m in R.MARGINS), " ".join("%5.1f" % v for v in ex), ex.max() - ex.min()), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(D.REPO, "Models", "ocr", "plate-reader.onnx"))
     ap.add_argument("--sets", default=",".join(EVAL_SETS))
     ap.add_argument("--misses", default="")
+    ap.add_argument("--runtime", action="store_true", help="read the runtime's own crops at five margins instead")
     a = ap.parse_args()
     reader = OnnxReader(a.model)
+    if a.runtime:
+        runtime_margins(reader, [s for s in a.sets.split(",") if s != "br_crops"])
+        return
     tot_t, tot_n = 0.0, 0
     for name in a.sets.split(","):
         items = load_set(name, margins=VOTE_MARGINS)

@@ -5,7 +5,11 @@ Resumable: re-running the same command continues from <out>/last.pt (model, EMA,
     nohup nice -n 19 .venv-train/bin/python scripts/train/ocr_train.py --out .train/ocr/run1 \
         > .train/ocr/run1.log 2>&1 &
 
-Options that may change between resumes: --lr, --decay-start, --decay-steps, --minutes, --batch, --ro-pseudo.
+Options that may change between resumes: --lr, --decay-start, --decay-steps, --minutes, --batch, --ro-pseudo,
+--runtime-crops, --runtime-frac, --runtime-val.
+
+--runtime-crops DIR mixes in crops cut the way the Swift runtime cuts them (scripts/train/runtime_crops.py gen / ro
+--split train: shards DIR/*.npz, re-listed while a generator still writes them) as --runtime-frac of the samples.
 """
 from __future__ import annotations
 
@@ -35,8 +39,9 @@ import ocr_model as OM  # noqa: E402
 
 class SynthStream(IterableDataset):
     def __init__(self, seed, pseudo_path=None, pseudo_frac=0.0, reuse=0.5, start_step=0, batch=48, easy_steps=0,
-                 easy_min=0.0):
+                 easy_min=0.0, runtime_dirs=(), runtime_frac=0.0):
         self.seed = seed
+        self.runtime_dirs, self.runtime_frac = list(runtime_dirs), runtime_frac
         self.start_step, self.batch, self.easy_steps, self.easy_min = start_step, batch, easy_steps, easy_min
         self.reuse = reuse
         self.pseudo_path = pseudo_path
@@ -52,8 +57,14 @@ class SynthStream(IterableDataset):
         # samples and show each one about twice (with a random 1-2 px shift the second time).
         pool, pool_max = [], 6000
         n_out = 0
+        runtime = RuntimeCrops(self.runtime_dirs) if self.runtime_dirs and self.runtime_frac > 0 else None
         while True:
             n_out += 1
+            if runtime is not None and rng.random() < self.runtime_frac:
+                s = runtime.sample(rng)
+                if s is not None:
+                    yield s
+                    continue
             if pseudo and rng.random() < self.pseudo_frac:
                 yield pseudo_sample(rng, pseudo)
                 continue
@@ -75,6 +86,42 @@ class SynthStream(IterableDataset):
             else:
                 pool[rng.randrange(pool_max)] = (g, text)
             yield g, text
+
+
+class RuntimeCrops:
+    """Crops cut like the runtime (runtime_crops.py shards: x N x 48 x 160 uint8, t texts) from one or more
+    folders; the shard list is read again every 3000 samples, so shards a running generator adds are used."""
+
+    def __init__(self, dirs):
+        self.dirs, self.seen, self.x, self.t, self.n = dirs, set(), [], [], 0
+
+    def _refresh(self):
+        import glob
+        for d in self.dirs:
+            for p in sorted(glob.glob(os.path.join(d, "*.npz"))):
+                if p in self.seen or p.endswith(".tmp.npz"):
+                    continue
+                try:
+                    z = np.load(p)
+                    x, t = z["x"], [str(v) for v in z["t"]]
+                except Exception:  # a shard being written
+                    continue
+                self.seen.add(p)
+                keep = [i for i, v in enumerate(t) if v and D.sample_text_ok(v)]
+                self.x.extend(x[i] for i in keep)
+                self.t.extend(t[i] for i in keep)
+
+    def sample(self, rng):
+        if self.n % 3000 == 0:
+            self._refresh()
+        self.n += 1
+        if not self.x:
+            return None
+        i = rng.randrange(len(self.x))
+        g = self.x[i]
+        if rng.random() < 0.5:  # a pixel of shift: the crops are shown several times
+            g = np.roll(g, (rng.randint(-1, 1), rng.randint(-1, 1)), (0, 1))
+        return g, self.t[i]
 
 
 def load_pseudo(path):
@@ -196,6 +243,9 @@ def main():
     ap.add_argument("--ema", type=float, default=0.995, help="EMA decay of the exported weights")
     ap.add_argument("--init", default="", help="initialise weights from this checkpoint (fresh optimizer)")
     ap.add_argument("--init-full", action="store_true", help="with --init: also restore optimizer and step")
+    ap.add_argument("--runtime-crops", default="", help="comma-separated folders of runtime_crops.py shards to mix in")
+    ap.add_argument("--runtime-frac", type=float, default=0.5, help="share of samples from --runtime-crops")
+    ap.add_argument("--runtime-val", default="", help="runtime_crops.py val npz: exact %% per margin at each validation")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
@@ -245,7 +295,12 @@ def main():
     vxt = torch.from_numpy(vx).float().div(255.0).unsqueeze(1)
 
     ds = SynthStream(seed=1 + step, pseudo_path=a.ro_pseudo or None, pseudo_frac=a.pseudo_frac, reuse=a.reuse,
-                     start_step=step, batch=a.batch, easy_steps=a.easy_steps, easy_min=a.easy_min)
+                     start_step=step, batch=a.batch, easy_steps=a.easy_steps, easy_min=a.easy_min,
+                     runtime_dirs=[d for d in a.runtime_crops.split(",") if d], runtime_frac=a.runtime_frac)
+    rv = None
+    if a.runtime_val and os.path.exists(a.runtime_val):
+        z = np.load(a.runtime_val)
+        rv = (torch.from_numpy(z["x"].reshape(-1, *z["x"].shape[2:])).float().div(255.0).unsqueeze(1), list(z["t"]), z["x"].shape[1])
     dl = DataLoader(ds, batch_size=a.batch, num_workers=a.workers, collate_fn=collate, prefetch_factor=4 if a.workers else None,
                     persistent_workers=bool(a.workers), worker_init_fn=_ignore_term)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
@@ -297,6 +352,14 @@ def main():
             dec = greedy_decode(pr)
             acc = np.mean([d_[0] == t for d_, t in zip(dec, vt)])
             print("VAL step %d synth exact %.3f" % (step, acc), flush=True)
+            if rv is not None:
+                with torch.no_grad():
+                    pr = torch.cat([ema(rv[0][i:i + 200]) for i in range(0, len(rv[0]), 200)])
+                dec = [d_[0] for d_ in greedy_decode(pr)]
+                m = rv[2]
+                ex = [100.0 * np.mean([dec[i * m + j] == t for i, t in enumerate(rv[1])]) for j in range(m)]
+                print("VAL step %d runtime crops exact per margin %s  mean %.1f  max-min %.1f" % (
+                    step, " ".join("%.1f" % v for v in ex), np.mean(ex), max(ex) - min(ex)), flush=True)
         done = (time.time() - t0) / 60 > a.minutes or step >= a.max_steps or stop["flag"]
         if time.time() - last_ck > a.ckpt_every_min * 60 or done:
             save_ckpt(last, model, ema, opt, step, a)
