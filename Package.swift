@@ -202,7 +202,7 @@ let package = Package(
 )
 
 // Coverage-guided fuzz targets (libFuzzer), built only by scripts/fuzz: it sets PLATESTREAM_FUZZ=1 and builds
-// with --sanitize fuzzer --sanitize address into its own scratch path, so the sanitizer flags and libFuzzer's
+// with libFuzzer's coverage and ASan (-sanitize=fuzzer,address) into its own scratch path, so the flags and libFuzzer's
 // main never reach the normal build. The targets live in Tests/Fuzz/PlateFuzz (one binary; the target is picked
 // by PLATESTREAM_FUZZ_TARGET) and reach internal parsers through `package` entry points.
 if Context.environment["PLATESTREAM_FUZZ"] == "1" {
