@@ -10,7 +10,8 @@ public import PlateCore
 /// Each camera has its own connection (client id `<client_id>-<camera>`) because a connection has one last
 /// will, and the will is what turns the camera's `status` to `offline` when PlateStream dies. At every
 /// (re)connection it publishes `online` and, when enabled, the Home Assistant discovery config (both
-/// retained). The network runs on a thread of its own (`mosquitto_loop`, with `mosquitto_threaded_set`),
+/// retained). The network runs on a thread of its own (`mosquitto_loop`, with `mosquitto_threaded_set`; poll(2)
+/// for a socket numbered past select's limit),
 /// which reconnects with capped exponential backoff (`MQTTReconnectBackoff`) whenever the connection
 /// fails or drops, including when the broker is down at start (which `mosquitto_loop_start` does not retry).
 ///
@@ -185,7 +186,7 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
                 }
                 socketOpen = true
             }
-            let code = mosquitto_loop(handle, 500, 1)
+            let code = loopOnce()
             if state.stopRequested { break }
             if code == success {
                 if backoff.failures > 0, state.withLock({ state.isConnected }) { backoff.connected() }
@@ -198,6 +199,31 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
             state.sleep(wait)
         }
         _ = mosquitto_loop(handle, 100, 1) // flushes the DISCONNECT that `stop` queued
+    }
+
+    /// One turn of the network loop. `mosquitto_loop` waits with select(2) and refuses a socket numbered FD_SETSIZE
+    /// (1024) or above with MOSQ_ERR_INVAL, which a process with many descriptors open gets (a server holding
+    /// thousands of client connections: the MQTT tests failed so while the 10 000 idle connections test ran beside
+    /// them). Such a socket is served with poll(2) and libmosquitto's external-loop calls instead; below the limit
+    /// `mosquitto_loop` stays, as it also serves the library's own wake-up pipe and TLS data already decrypted.
+    private func loopOnce() -> Int32 {
+        let socket = mosquitto_socket(handle)
+        guard socket >= FD_SETSIZE else { return mosquitto_loop(handle, 500, 1) }
+        let success = Int32(MOSQ_ERR_SUCCESS.rawValue)
+        // A short wait: a publish from another thread wakes the library's pipe, which only mosquitto_loop watches,
+        // so queued packets go out at the next turn (mosquitto_want_write asks for POLLOUT at once).
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(handle) ? Int16(POLLOUT) : 0), revents: 0)
+        let ready = poll(&descriptor, 1, 50)
+        if ready < 0 && errno != EINTR { return Int32(MOSQ_ERR_ERRNO.rawValue) }
+        if ready > 0 && descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+            let code = mosquitto_loop_read(handle, 1)
+            if code != success { return code }
+        }
+        if ready > 0 && descriptor.revents & Int16(POLLOUT) != 0 {
+            let code = mosquitto_loop_write(handle, 1)
+            if code != success { return code }
+        }
+        return mosquitto_loop_misc(handle)
     }
 
     private func logFailure(_ text: String, code: Int32, failures: Int, wait: Duration) {

@@ -238,6 +238,44 @@ private typealias M = MQTTHarness
         await connection.stop()
     }
 
+    /// A process holding more than select(2)'s 1024 descriptors (a server with many clients) still publishes:
+    /// libmosquitto's own loop refuses such a socket, so the connection serves it with poll(2). The descriptors are
+    /// taken before the connection opens its socket, which the kernel then numbers above them.
+    @Test(arguments: [false, true])
+    func publishesWhenItsSocketIsNumberedPastSelectsLimit(tls: Bool) async throws {
+        let broker = try await Self.startBroker(tls ? "mqtt-fd-tls" : "mqtt-fd", tls: tls)
+        defer { Self.stop(broker) }
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < 4096 {
+            limit.rlim_cur = min(4096, limit.rlim_max)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        var held: [Int32] = []
+        defer { held.forEach { close($0) } }
+        while held.count < 1100, case let fd = open("/dev/null", O_RDONLY), fd >= 0 {
+            held.append(fd)
+            if fd > Int32(FD_SETSIZE) + 8 { break }
+        }
+        try #require((held.last ?? 0) > Int32(FD_SETSIZE), "could not open descriptors past \(FD_SETSIZE)")
+        let url = try MQTTBrokerURL(parsing: "\(tls ? "mqtts" : "mqtt")://pub:pub%20secret@127.0.0.1:\(broker.port)")
+        let settings = MQTTSettings(broker: url, topicPrefix: "lpr", caFile: tls ? broker.caFile : nil,
+                                    minReconnectDelay: .milliseconds(100), maxReconnectDelay: .milliseconds(200))
+        let log = CapturedLog()
+        let connection = try MQTTConnection(topics: MQTTTopics(settings: settings, camera: "gate"),
+                                            logger: Logger(label: "test") { _ in CapturingLogHandler(log: log) })
+        connection.start()
+        #expect(await M.eventually(timeout: 60) { connection.isConnected }, "\(log.lines)")
+        for i in 0..<5 {
+            try await connection.publish(OutboundMessage(topic: "lpr/gate/last_plate", payload: "{\"plate\":\"FD\(i)\"}", qos: 1, retain: true))
+        }
+        let seen = try M.retained(port: broker.port, user: "sub", password: Self.users["sub"]!, topics: ["lpr/gate/last_plate"],
+                                  count: 1, caFile: tls ? broker.caFile : nil)
+        #expect(seen.map(\.payload) == ["{\"plate\":\"FD4\"}"])
+        #expect(!log.lines.contains { $0.contains("retrying") }, "\(log.lines)")
+        await connection.stop()
+    }
+
     @Test func mqttsChecksTheBrokerWithTheConfiguredCA() async throws {
         let broker = try await Self.startBroker("mqtt-tls", tls: true)
         defer { Self.stop(broker) }
