@@ -115,6 +115,43 @@ public struct StoredEvent: Sendable, Hashable {
     }
 }
 
+/// One value an event-store backend binds for a column.
+public enum EventColumnValue: Sendable, Hashable {
+    /// Text, or NULL.
+    case text(String?)
+    /// A whole number, or NULL.
+    case integer(Int64?)
+    /// A real number, or NULL.
+    case real(Double?)
+}
+
+extension StoredEvent {
+    /// The `event` table's columns an insert fills, each with how it is read off an event, in one list that
+    /// every backend binds from (SQLite's and PostgreSQL's inserts had each their own list of 19 values, in an
+    /// order only a comment kept equal).
+    public static let storedColumns: [(name: String, value: @Sendable (StoredEvent) -> EventColumnValue)] = [
+        ("event_id", { .text($0.id) }),
+        ("camera_id", { .text($0.cameraID.rawValue) }),
+        ("track_id", { .integer(Int64($0.trackID.rawValue)) }),
+        ("timestamp_us", { .integer(Int64(($0.timestamp.timeIntervalSince1970 * 1_000_000).rounded())) }),
+        ("plate", { .text($0.plate) }),
+        ("plate_folded", { .text($0.plate.map(PlateText.folded)) }),
+        ("plate_score", { .real($0.plateScore) }),
+        ("detection_score", { .real($0.detectionScore) }),
+        ("region", { .text($0.region) }),
+        ("region_score", { .real($0.regionScore) }),
+        ("vehicle_type", { .text($0.vehicleType) }),
+        ("vehicle_score", { .real($0.vehicleScore) }),
+        ("vehicle_color", { .text($0.vehicleColor) }),
+        ("direction", { .integer($0.direction.map(Int64.init)) }),
+        ("position_sec", { .real($0.positionSeconds) }),
+        ("source_url", { .text($0.sourceURL) }),
+        ("filename", { .text($0.filename) }),
+        ("reason", { .text($0.reason) }),
+        ("json", { .text($0.json) }),
+    ]
+}
+
 /// Which picture of an event the store keeps for the console.
 public enum StoredImageKind: String, Sendable, CaseIterable {
     /// The plate cut out of the best frame.

@@ -29,11 +29,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     @discardableResult
     public func migrate() throws -> Int { try PostgresSchema.migrate(connection) }
 
-    private static let columns = [
-        "event_id", "camera_id", "track_id", "timestamp_us", "plate", "plate_folded", "plate_score", "detection_score",
-        "region", "region_score", "vehicle_type", "vehicle_score", "vehicle_color", "direction", "position_sec",
-        "source_url", "filename", "reason", "json",
-    ]
+    private static let columns = StoredEvent.storedColumns.map(\.name)
 
     /// Why 2000 rows a statement: 19 binds each stays under the protocol's 65 535, and a 1 M-event import
     /// is 500 round trips, not a million.
@@ -53,25 +49,13 @@ public final class PostgresEventStore: EventStore, Sendable {
             for e in chunk {
                 let first = binds.count
                 rows.append("(" + (1...Self.columns.count).map { "$\(first + $0)" }.joined(separator: ",") + ")")
-                binds.append(e.id)
-                binds.append(e.cameraID.rawValue)
-                binds.append(Int64(e.trackID.rawValue))
-                binds.append(Micros.of(e.timestamp))
-                binds.append(e.plate)
-                binds.append(e.plate.map(PlateText.folded))
-                binds.append(e.plateScore)
-                binds.append(e.detectionScore)
-                binds.append(e.region)
-                binds.append(e.regionScore)
-                binds.append(e.vehicleType)
-                binds.append(e.vehicleScore)
-                binds.append(e.vehicleColor)
-                binds.append(e.direction.map(Int32.init))
-                binds.append(e.positionSeconds)
-                binds.append(e.sourceURL)
-                binds.append(e.filename)
-                binds.append(e.reason)
-                binds.append(e.json)
+                for column in StoredEvent.storedColumns {
+                    switch column.value(e) {
+                    case .text(let text): binds.append(text)
+                    case .integer(let number): binds.append(number)
+                    case .real(let number): binds.append(number)
+                    }
+                }
             }
             let result = try connection.query("""
                 INSERT INTO event (\(Self.columns.joined(separator: ", "))) VALUES \(rows.joined(separator: ", "))

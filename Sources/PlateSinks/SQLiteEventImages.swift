@@ -48,15 +48,7 @@ extension SQLiteEventStore {
                 INSERT INTO event (\(Self.insertColumns)) VALUES (\(Self.insertPlaceholders))
                 ON CONFLICT(event_id) DO NOTHING
                 """)
-            for e in events {
-                let values: [(any DatabaseValueConvertible)?] = [
-                    e.id, e.cameraID.rawValue, e.trackID.rawValue, SQLiteSupport.micros(e.timestamp),
-                    e.plate, e.plate.map(PlateText.folded), e.plateScore, e.detectionScore, e.region, e.regionScore,
-                    e.vehicleType, e.vehicleScore, e.vehicleColor, e.direction, e.positionSeconds, e.sourceURL,
-                    e.filename, e.reason, e.json,
-                ]
-                try statement.execute(arguments: StatementArguments(values))
-            }
+            for e in events { try statement.execute(arguments: Self.insertArguments(e)) }
             return db.totalChangesCount - before
         }
     }

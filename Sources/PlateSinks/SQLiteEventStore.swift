@@ -164,12 +164,20 @@ public final class SQLiteEventStore: EventStore, ImageAwareEventSink, Sendable {
         }
     }
 
-    /// The columns `deliver` and `insert` fill, in the order of their arguments.
-    static let insertColumns = """
-        event_id, camera_id, track_id, timestamp_us, plate, plate_folded, plate_score, detection_score, region,
-        region_score, vehicle_type, vehicle_score, vehicle_color, direction, position_sec, source_url, filename, reason, json
-        """
-    static let insertPlaceholders = Array(repeating: "?", count: 19).joined(separator: ", ")
+    /// The columns `insert` fills (`StoredEvent.storedColumns`), and a placeholder for each.
+    static let insertColumns = StoredEvent.storedColumns.map(\.name).joined(separator: ", ")
+    static let insertPlaceholders = StoredEvent.storedColumns.map { _ in "?" }.joined(separator: ", ")
+
+    /// An event's values in the order of `insertColumns`.
+    static func insertArguments(_ event: StoredEvent) -> StatementArguments {
+        StatementArguments(StoredEvent.storedColumns.map { column -> (any DatabaseValueConvertible)? in
+            switch column.value(event) {
+            case .text(let text): text
+            case .integer(let number): number
+            case .real(let number): number
+            }
+        })
+    }
 
     /// The longest text a `similar` search expands into its one-edit neighbours.
     static let maxSimilarLength = 32
