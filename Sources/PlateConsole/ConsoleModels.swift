@@ -150,6 +150,17 @@ public struct ConsoleCamera: Sendable, Equatable {
         self.lastError = lastError
     }
 
+    /// A camera as its node's heartbeat row gives it; a `stale` row (its node stopped reporting) shows as `stale`
+    /// with no frame rates, unless the camera had ended.
+    public init(heartbeat row: CameraHeartbeat, stale: Bool) {
+        self.init(id: row.cameraID.rawValue, status: stale && row.status != "ended" ? "stale" : row.status,
+                  inputFPS: stale ? 0 : row.inputFPS, recognizedFPS: stale ? 0 : row.recognizedFPS,
+                  lagSeconds: row.lagSeconds, dropped: row.dropped, reconnects: row.reconnects, events: row.events,
+                  lastError: row.lastError)
+        node = row.node
+        updatedAt = row.updatedAt
+    }
+
     /// The JSON object of `/api/cameras`.
     public var json: JSONValue {
         func rounded(_ value: Double) -> JSONValue { .number((value * 100).rounded() / 100) }

@@ -55,33 +55,7 @@ final class PipelineHealthBox: ConsoleCameraHealth, @unchecked Sendable {
 
     /// This node's cameras as heartbeat rows at `now` (nothing before the pipeline is attached).
     func heartbeat(at now: Date = Date()) -> [CameraHeartbeat] {
-        local().map { c in
-            CameraHeartbeat(node: node, cameraID: CameraID(c.id), status: c.status, inputFPS: c.inputFPS,
-                            recognizedFPS: c.recognizedFPS, lagSeconds: c.lagSeconds, dropped: c.dropped,
-                            reconnects: c.reconnects, events: c.events, lastError: c.lastError, updatedAt: now)
-        }
-    }
-
-    func cameras() -> [ConsoleCamera] {
-        var cameras = local()
-        // Why tolerate a failing store here: the page must still show this node's cameras when the database is away.
-        let now = Date()
-        for row in (try? store.cameraHealth()) ?? [] where row.node != node {
-            let stale = now.timeIntervalSince(row.updatedAt) > Self.staleAfter
-            var camera = ConsoleCamera(
-                id: row.cameraID.rawValue, status: stale && row.status != "ended" ? "stale" : row.status,
-                inputFPS: stale ? 0 : row.inputFPS, recognizedFPS: stale ? 0 : row.recognizedFPS, lagSeconds: row.lagSeconds,
-                dropped: row.dropped, reconnects: row.reconnects, events: row.events, lastError: row.lastError)
-            camera.node = row.node
-            camera.updatedAt = row.updatedAt
-            cameras.append(camera)
-        }
-        return cameras
-    }
-
-    private func local() -> [ConsoleCamera] {
         guard let health = lock.withLock({ pipeline })?.health() else { return [] }
-        let updated = Date()
         return health.cameras.map { camera in
             let status: String
             switch (camera.state, camera.end) {
@@ -92,14 +66,19 @@ final class PipelineHealthBox: ConsoleCameraHealth, @unchecked Sendable {
             // reconnecting source keeps going after errors; the error stays until the next one).
             case (.running, _): status = camera.inputFPS == 0 && camera.lastError != nil ? "reconnecting" : "connected"
             }
-            var result = ConsoleCamera(id: camera.cameraID.rawValue, status: status, inputFPS: camera.inputFPS,
-                                       recognizedFPS: camera.recognizedFPS, lagSeconds: camera.lagSeconds,
-                                       dropped: camera.framesDropped, reconnects: camera.reconnects, events: camera.events,
-                                       lastError: camera.lastError)
-            result.node = node
-            result.updatedAt = updated
-            return result
+            return CameraHeartbeat(node: node, cameraID: camera.cameraID, status: status, inputFPS: camera.inputFPS,
+                                   recognizedFPS: camera.recognizedFPS, lagSeconds: camera.lagSeconds,
+                                   dropped: camera.framesDropped, reconnects: camera.reconnects, events: camera.events,
+                                   lastError: camera.lastError, updatedAt: now)
         }
+    }
+
+    func cameras() -> [ConsoleCamera] {
+        let now = Date()
+        // Why tolerate a failing store here: the page must still show this node's cameras when the database is away.
+        let others = ((try? store.cameraHealth()) ?? []).filter { $0.node != node }
+        return heartbeat(at: now).map { ConsoleCamera(heartbeat: $0, stale: false) }
+            + others.map { ConsoleCamera(heartbeat: $0, stale: now.timeIntervalSince($0.updatedAt) > Self.staleAfter) }
     }
 }
 
