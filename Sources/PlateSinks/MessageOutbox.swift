@@ -179,47 +179,26 @@ public final class MessageOutbox: ImageAwareEventSink, Sendable {
     }
 
     private func deliveryLoop(channel: String, publisher: any MessagePublisher, wakeup: AsyncStream<Void>, seed: UInt64) async {
-        var machine = WebhookRetryStateMachine(policy: configuration.retry, seed: seed)
-        var wakeupIterator = wakeup.makeAsyncIterator()
-        while !Task.isCancelled {
-            let head: Pending?
-            do {
-                head = try nextPending(channel: channel)
-            } catch {
-                logger.error("message outbox read failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
-                guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
-                continue
-            }
-            guard let head else {
-                // Nothing queued: sleep until `enqueue` wakes us (nil: cancelled).
-                guard await wakeupIterator.next() != nil else { return }
-                continue
-            }
-            let outcome: WebhookRetryStateMachine.Outcome
-            do {
-                try await publisher.publish(head.message)
-                outcome = .delivered
-            } catch {
-                if Task.isCancelled { return }
-                outcome = .transportFailure(String(describing: error))
-            }
-            let action = machine.handle(.attemptFinished(messageID: head.id, outcome))
-            do {
-                try record(action, for: head, channel: channel)
-            } catch {
-                // Worst case the row stays and is sent again: a duplicate, never a loss.
-                logger.error("message outbox update failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
-            }
-            if case .retry(let wait, let reason) = action {
-                // Loud on the first failure and then now and again, not on every retry of a long outage.
-                let failures = machine.consecutiveFailures
-                let level: Logger.Level = failures == 1 || failures % 20 == 0 ? .warning : .debug
-                logger.log(level: level, "broker unreachable; messages wait in the outbox", metadata: [
+        let loop = OutboxDeliveryLoop<Pending>(
+            name: "message outbox", metadata: ["channel": "\(channel)"], logger: logger, policy: configuration.retry,
+            seed: seed, next: { try self.nextPending(channel: channel) }, messageID: \.id,
+            attempt: { head in
+                do {
+                    try await publisher.publish(head.message)
+                    return .delivered
+                } catch {
+                    return Task.isCancelled ? nil : .transportFailure(String(describing: error))
+                }
+            },
+            record: { action, head in try self.record(action, for: head, channel: channel) },
+            report: { action, _, failures in
+                guard case .retry(let wait, let reason) = action else { return }
+                self.logger.log(level: OutboxDeliveryLoop<Pending>.failureLevel(consecutiveFailures: failures),
+                                "broker unreachable; messages wait in the outbox", metadata: [
                     "channel": "\(channel)", "reason": "\(reason)", "consecutive_failures": "\(failures)", "retry_in": "\(wait)",
                 ])
-                guard (try? await Task.sleep(for: wait)) != nil else { return }
-            }
-        }
+            })
+        await loop.run(wakeup: wakeup)
     }
 
     private func nextPending(channel: String) throws -> Pending? {

@@ -302,49 +302,29 @@ public final class WebhookOutbox: ImageAwareEventSink, Sendable {
 
     private func deliveryLoop(target: String, client: HTTPClient, seed: UInt64) async {
         guard let wakeup = wakeups[target] else { return }
-        var machine = WebhookRetryStateMachine(policy: configuration.retry, seed: seed)
-        var wakeupIterator = wakeup.stream.makeAsyncIterator()
         let redacted = SourceURL.redacted(target)
-        while !Task.isCancelled {
-            let head: PendingDelivery?
-            do {
-                head = try nextPending(target: target)
-            } catch {
-                logger.error("webhook outbox read failed", metadata: ["target": "\(redacted)", "error": "\(error)"])
-                guard (try? await Task.sleep(for: .seconds(1))) != nil else { return }
-                continue
-            }
-            guard let head else {
-                // Nothing queued: sleep until `enqueue` wakes us (nil: cancelled).
-                guard await wakeupIterator.next() != nil else { return }
-                continue
-            }
-            guard let outcome = await attempt(head, target: target, client: client) else { return }
-            let action = machine.handle(.attemptFinished(messageID: head.messageID, outcome))
-            do {
-                try record(action, for: head, target: target)
-            } catch {
-                // Worst case the row stays pending and is sent again: a duplicate with the same key, never a loss.
-                logger.error("webhook outbox update failed", metadata: ["target": "\(redacted)", "error": "\(error)"])
-            }
-            switch action {
-            case .markDelivered:
-                logger.debug("webhook delivered", metadata: ["target": "\(redacted)", "idempotency_key": "\(head.key)"])
-            case .retry(let wait, let reason):
-                // Loud on the first failure and then now and again, not on every retry of a long outage.
-                let failures = machine.consecutiveFailures
-                let level: Logger.Level = failures == 1 || failures % 20 == 0 ? .warning : .debug
-                logger.log(level: level, "webhook target failing; will retry", metadata: [
-                    "target": "\(redacted)", "reason": "\(reason)", "consecutive_failures": "\(failures)",
-                    "retry_in": "\(wait)", "idempotency_key": "\(head.key)",
-                ])
-                guard (try? await Task.sleep(for: wait)) != nil else { return }
-            case .deadLetter(let reason):
-                logger.error("webhook message refused repeatedly; dead-lettered (kept in the outbox)", metadata: [
-                    "target": "\(redacted)", "reason": "\(reason)", "idempotency_key": "\(head.key)",
-                ])
-            }
-        }
+        let loop = OutboxDeliveryLoop<PendingDelivery>(
+            name: "webhook outbox", metadata: ["target": "\(redacted)"], logger: logger, policy: configuration.retry,
+            seed: seed, next: { try self.nextPending(target: target) }, messageID: \.messageID,
+            attempt: { head in await self.attempt(head, target: target, client: client) },
+            record: { action, head in try self.record(action, for: head, target: target) },
+            report: { action, head, failures in
+                switch action {
+                case .markDelivered:
+                    self.logger.debug("webhook delivered", metadata: ["target": "\(redacted)", "idempotency_key": "\(head.key)"])
+                case .retry(let wait, let reason):
+                    self.logger.log(level: OutboxDeliveryLoop<PendingDelivery>.failureLevel(consecutiveFailures: failures),
+                                    "webhook target failing; will retry", metadata: [
+                        "target": "\(redacted)", "reason": "\(reason)", "consecutive_failures": "\(failures)",
+                        "retry_in": "\(wait)", "idempotency_key": "\(head.key)",
+                    ])
+                case .deadLetter(let reason):
+                    self.logger.error("webhook message refused repeatedly; dead-lettered (kept in the outbox)", metadata: [
+                        "target": "\(redacted)", "reason": "\(reason)", "idempotency_key": "\(head.key)",
+                    ])
+                }
+            })
+        await loop.run(wakeup: wakeup.stream)
     }
 
     private func nextPending(target: String) throws -> PendingDelivery? {
