@@ -5,6 +5,9 @@ Resumable: re-running the same command continues from <out>/last.pt (model, EMA,
     nohup nice -n 19 .venv-train/bin/python scripts/train/ocr_train.py --out .train/ocr/run1 \
         > .train/ocr/run1.log 2>&1 &
 
+On a GPU machine (`--device auto` picks CUDA) the rendering is the limit: give it the cores (`--workers 14`) and
+bring the fonts along (scripts/train/pack-gpu; PLATESTREAM_FONT_DIRS points plates.py at them).
+
 Options that may change between resumes: --lr, --decay-start, --decay-steps, --minutes, --batch, --ro-pseudo,
 --runtime-crops, --runtime-frac, --runtime-val.
 
@@ -246,8 +249,11 @@ def main():
     ap.add_argument("--runtime-crops", default="", help="comma-separated folders of runtime_crops.py shards to mix in")
     ap.add_argument("--runtime-frac", type=float, default=0.5, help="share of samples from --runtime-crops")
     ap.add_argument("--runtime-val", default="", help="runtime_crops.py val npz: exact %% per margin at each validation")
+    ap.add_argument("--device", default="auto", help="cpu, cuda, or auto (cuda when there is one)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else ("cpu" if a.device == "auto" else a.device))
+    print("device", dev, flush=True)
     os.makedirs(a.out, exist_ok=True)
     width = tuple(int(v) for v in a.width.split(","))
     model = OM.PlateReader(D.NUM_CLASSES, width)
@@ -281,6 +287,14 @@ def main():
             ema.load_state_dict(fl(ck["ema"]) if "ema" in ck else model.state_dict())
         else:
             ema.load_state_dict(model.state_dict())
+    model.to(dev)
+    ema.to(dev)
+    if step:
+        # The optimizer state was loaded before the model moved: move its tensors along.
+        for st in opt.state.values():
+            for k, v in st.items():
+                if torch.is_tensor(v) and k != "step":
+                    st[k] = v.to(dev)
     for p in ema.parameters():
         p.requires_grad_(False)
     print("params", OM.count_params(model), "classes", D.NUM_CLASSES, flush=True)
@@ -292,7 +306,7 @@ def main():
     else:
         vx, vt = make_val()
         np.savez(val_path, x=vx, t=np.array(vt, dtype=object))
-    vxt = torch.from_numpy(vx).float().div(255.0).unsqueeze(1)
+    vxt = torch.from_numpy(vx).float().div(255.0).unsqueeze(1).to(dev)
 
     ds = SynthStream(seed=1 + step, pseudo_path=a.ro_pseudo or None, pseudo_frac=a.pseudo_frac, reuse=a.reuse,
                      start_step=step, batch=a.batch, easy_steps=a.easy_steps, easy_min=a.easy_min,
@@ -300,9 +314,9 @@ def main():
     rv = None
     if a.runtime_val and os.path.exists(a.runtime_val):
         z = np.load(a.runtime_val)
-        rv = (torch.from_numpy(z["x"].reshape(-1, *z["x"].shape[2:])).float().div(255.0).unsqueeze(1), list(z["t"]), z["x"].shape[1])
+        rv = (torch.from_numpy(z["x"].reshape(-1, *z["x"].shape[2:])).float().div(255.0).unsqueeze(1).to(dev), list(z["t"]), z["x"].shape[1])
     dl = DataLoader(ds, batch_size=a.batch, num_workers=a.workers, collate_fn=collate, prefetch_factor=4 if a.workers else None,
-                    persistent_workers=bool(a.workers), worker_init_fn=_ignore_term)
+                    persistent_workers=bool(a.workers), worker_init_fn=_ignore_term, pin_memory=dev.type == "cuda")
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     t0 = time.time()
     last_ck = time.time()
@@ -321,10 +335,11 @@ def main():
         lr = lr_at(step, a)
         for g in opt.param_groups:
             g["lr"] = lr
+        imgs, flat, lens = imgs.to(dev, non_blocking=True), flat.to(dev), lens.to(dev)
         logits = model(imgs, logits=True)                     # B x T x K
         lp = logits.log_softmax(2).permute(1, 0, 2)          # T x B x K
         T = lp.shape[0]
-        loss = ctc(lp, flat, torch.full((imgs.shape[0],), T, dtype=torch.long), lens)
+        loss = ctc(lp, flat, torch.full((imgs.shape[0],), T, dtype=torch.long, device=dev), lens)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -348,13 +363,13 @@ def main():
         if step % a.val_every == 0:
             ema.eval()
             with torch.no_grad():
-                pr = torch.cat([ema(vxt[i:i + 200]) for i in range(0, len(vxt), 200)])
+                pr = torch.cat([ema(vxt[i:i + 200]) for i in range(0, len(vxt), 200)]).cpu()
             dec = greedy_decode(pr)
             acc = np.mean([d_[0] == t for d_, t in zip(dec, vt)])
             print("VAL step %d synth exact %.3f" % (step, acc), flush=True)
             if rv is not None:
                 with torch.no_grad():
-                    pr = torch.cat([ema(rv[0][i:i + 200]) for i in range(0, len(rv[0]), 200)])
+                    pr = torch.cat([ema(rv[0][i:i + 200]) for i in range(0, len(rv[0]), 200)]).cpu()
                 dec = [d_[0] for d_ in greedy_decode(pr)]
                 m = rv[2]
                 ex = [100.0 * np.mean([dec[i * m + j] == t for i, t in enumerate(rv[1])]) for j in range(m)]

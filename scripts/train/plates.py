@@ -56,7 +56,9 @@ STYLE_WEIGHTS = {"us": 30, "eu": 26, "br_old": 11, "br_mercosul": 11, "br_moto":
                  "cn_blue": 5, "cn_yellow": 2, "cn_green": 2, "cn_special": 2, "cn_two": 2}
 
 # ----------------------------------------------------------------------------------------------- fonts
-_FONT_DIRS = ["/usr/share/fonts"]
+# PLATESTREAM_FONT_DIRS (colon-separated) replaces Debian's font folder: a GPU machine without Debian's font
+# packages reads the subset scripts/train/pack-gpu carries to it.
+_FONT_DIRS = [d for d in os.environ.get("PLATESTREAM_FONT_DIRS", "/usr/share/fonts").split(":") if d]
 _LATIN_PAT = [
     "*DejaVuSans-Bold.ttf", "*DejaVuSansCondensed-Bold.ttf", "*DejaVuSansCondensed.ttf", "*DejaVuSansMono-Bold.ttf",
     "*DejaVuSans.ttf", "*LiberationSans-Bold.ttf", "*LiberationSansNarrow-Bold.ttf", "*LiberationSansNarrow-Regular.ttf",
