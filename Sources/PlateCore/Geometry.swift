@@ -92,11 +92,6 @@ public struct BoundingBox: Hashable, Sendable {
         BoundingBox(xmin: min(xmin, other.xmin), ymin: min(ymin, other.ymin), xmax: max(xmax, other.xmax), ymax: max(ymax, other.ymax))
     }
 
-    /// The box grown by `dx` on the left and right and `dy` on the top and bottom.
-    public func grownBy(dx: Double, dy: Double) -> BoundingBox {
-        BoundingBox(xmin: xmin - dx, ymin: ymin - dy, xmax: xmax + dx, ymax: ymax + dy)
-    }
-
     /// Intersection over union: 0 for disjoint boxes, 1 for identical ones.
     public func iou(_ other: BoundingBox) -> Double {
         guard let overlap = intersection(other)?.area else { return 0 }

@@ -386,6 +386,8 @@ public final class Pipeline: Sendable {
     /// `thumbnail` is of `picture` (the frame's `image`, or its scaled copy).
     static func searchAreas(_ decision: MotionGate.Decision, gate: MotionGate, thumbnail: GreyThumbnail, of picture: Image,
                             image: Image, liveTracks: Int) -> [BoundingBox]? {
+        // A live track: everywhere, decided before the gate's flood fill runs (the busy camera's every frame).
+        guard liveTracks == 0 else { return nil }
         switch decision {
         case .skip, .recognize(.start), .recognize(.heartbeat): return nil
         case .recognize(.change), .recognize(.hold), .recognize(.track): break
@@ -393,8 +395,7 @@ public final class Pipeline: Sendable {
         guard let cells = gate.changedAreas(), !cells.isEmpty else { return nil }
         // A cell is `thumbnail.cell` pixels of `picture`.
         let sx = Double(thumbnail.cell * image.width) / Double(picture.width), sy = Double(thumbnail.cell * image.height) / Double(picture.height)
-        let areas = cells.map { BoundingBox(x: Double($0.x) * sx, y: Double($0.y) * sy, width: Double($0.width) * sx, height: Double($0.height) * sy) }
-        return liveTracks == 0 ? areas : nil
+        return cells.map { BoundingBox(x: Double($0.x) * sx, y: Double($0.y) * sy, width: Double($0.width) * sx, height: Double($0.height) * sy) }
     }
 
     /// `x,y,w,h` in whole pixels, for logs.
