@@ -172,13 +172,12 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
         var backoff = MQTTReconnectBackoff(minimum: settings.minReconnectDelay, maximum: settings.maxReconnectDelay)
         var socketOpen = false
         var everTried = false
-        let success = Int32(MOSQ_ERR_SUCCESS.rawValue)
         while !state.stopRequested {
             if !socketOpen {
                 let code = everTried ? mosquitto_reconnect(handle)
                     : mosquitto_connect(handle, settings.broker.host, Int32(settings.broker.port), Int32(settings.keepAlive))
                 everTried = true
-                guard code == success else {
+                guard code == Self.success else {
                     let wait = backoff.failed()
                     logFailure("cannot connect to the MQTT broker", code: code, failures: backoff.failures, wait: wait)
                     state.sleep(wait)
@@ -188,7 +187,7 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
             }
             let code = loopOnce()
             if state.stopRequested { break }
-            if code == success {
+            if code == Self.success {
                 if backoff.failures > 0, state.withLock({ state.isConnected }) { backoff.connected() }
                 continue
             }
@@ -201,6 +200,9 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
         _ = mosquitto_loop(handle, 100, 1) // flushes the DISCONNECT that `stop` queued
     }
 
+    /// libmosquitto's "no error" return code, as the loop calls return it.
+    private static let success = Int32(MOSQ_ERR_SUCCESS.rawValue)
+
     /// One turn of the network loop. `mosquitto_loop` waits with select(2) and refuses a socket numbered FD_SETSIZE
     /// (1024) or above with MOSQ_ERR_INVAL, which a process with many descriptors open gets (a server holding
     /// thousands of client connections: the MQTT tests failed so while the 10 000 idle connections test ran beside
@@ -209,7 +211,6 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
     private func loopOnce() -> Int32 {
         let socket = mosquitto_socket(handle)
         guard socket >= FD_SETSIZE else { return mosquitto_loop(handle, 500, 1) }
-        let success = Int32(MOSQ_ERR_SUCCESS.rawValue)
         // A short wait: a publish from another thread wakes the library's pipe, which only mosquitto_loop watches,
         // so queued packets go out at the next turn (mosquitto_want_write asks for POLLOUT at once).
         var descriptor = pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(handle) ? Int16(POLLOUT) : 0), revents: 0)
@@ -217,11 +218,11 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
         if ready < 0 && errno != EINTR { return Int32(MOSQ_ERR_ERRNO.rawValue) }
         if ready > 0 && descriptor.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
             let code = mosquitto_loop_read(handle, 1)
-            if code != success { return code }
+            if code != Self.success { return code }
         }
         if ready > 0 && descriptor.revents & Int16(POLLOUT) != 0 {
             let code = mosquitto_loop_write(handle, 1)
-            if code != success { return code }
+            if code != Self.success { return code }
         }
         return mosquitto_loop_misc(handle)
     }

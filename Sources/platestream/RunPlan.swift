@@ -41,7 +41,6 @@ struct RunPlan {
 
     // MARK: Single source
 
-    /// One source with the default settings (overridden by the flags); events to stdout.
     /// How long the event store and the outboxes wait before retrying an event they failed to write (a full
     /// disk, a locked file). Why these and not the JSON Lines/CSV files: a SQLite transaction either lands
     /// whole or not at all, so a retry never leaves half an event behind; a failed append to a text file may
@@ -49,6 +48,7 @@ struct RunPlan {
     /// dropped past it and counted in platestream_sink_dropped_total).
     static let storeRetry: Duration = .seconds(1)
 
+    /// One source with the default settings (overridden by the flags); events to stdout.
     static func single(source: String, command: RunCommand, logger: Logger) throws -> RunPlan {
         var settings = CameraSettings.builtIn
         if !command.regions.isEmpty { settings.regions = command.regions }
