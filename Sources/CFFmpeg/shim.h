@@ -38,6 +38,28 @@ static inline int cffmpeg_scale_frame(struct SwsContext *ctx, const AVFrame *fra
     return sws_scale(ctx, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height,
                      dst_planes, dst_strides);
 }
+/// Bytes the frame's planes take when packed with rows aligned to `align` (av_image_get_buffer_size), or 0 when they
+/// are not plain memory worth keeping instead of packed pixels: hardware surfaces, bitstreams, palettes, or planes
+/// at least `packed_bytes` long.
+static inline int cffmpeg_planes_size(const AVFrame *frame, int align, int packed_bytes) {
+    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get((enum AVPixelFormat)frame->format);
+    if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_PAL))) return 0;
+    int size = av_image_get_buffer_size((enum AVPixelFormat)frame->format, frame->width, frame->height, align);
+    return size > 0 && size < packed_bytes ? size : 0;
+}
+/// Copies the frame's planes into `dst` (`size` bytes, as cffmpeg_planes_size gave), rows aligned to `align`.
+static inline int cffmpeg_copy_planes(const AVFrame *frame, uint8_t *dst, int size, int align) {
+    return av_image_copy_to_buffer(dst, size, (const uint8_t *const *)frame->data, frame->linesize,
+                                   (enum AVPixelFormat)frame->format, frame->width, frame->height, align);
+}
+/// Points `frame`'s planes into `src`, laid out as cffmpeg_copy_planes wrote them, and sets its format and size.
+/// The frame does not own the memory (no buffer references), so freeing the frame leaves `src` alone.
+static inline int cffmpeg_frame_on_planes(AVFrame *frame, uint8_t *src, int format, int width, int height, int align) {
+    frame->format = format;
+    frame->width = width;
+    frame->height = height;
+    return av_image_fill_arrays(frame->data, frame->linesize, src, (enum AVPixelFormat)format, width, height, align);
+}
 static inline int64_t cffmpeg_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int cffmpeg_time_base(void) { return AV_TIME_BASE; }
 

@@ -71,19 +71,32 @@ public struct Frame: Sendable {
     public let mediaTime: MediaTime
     /// Wall-clock time the frame was decoded.
     public let wallClock: Date
-    /// The pixels.
-    public let image: Image
+    /// The full-resolution picture, as packed pixels or as the decoder's planes (`FramePicture`).
+    public let picture: FramePicture
+    /// The pixels, packed: converted from the decoder's planes on each read when `picture` keeps them (see
+    /// `FramePicture.image`); read it once per use.
+    public var image: Image { picture.image }
+    /// Width of the full picture in pixels.
+    public var width: Int { picture.width }
+    /// Height of the full picture in pixels.
+    public var height: Int { picture.height }
     /// The same picture already scaled down to what a recognizer's first detection pass looks at
     /// (`FirstPassSizing`), when the source was asked for it; nil otherwise.
     public let scaled: Image?
 
-    /// Creates a frame.
+    /// Creates a frame of packed pixels.
     public init(cameraID: CameraID, index: Int, mediaTime: MediaTime, wallClock: Date, image: Image, scaled: Image? = nil) {
+        self.init(cameraID: cameraID, index: index, mediaTime: mediaTime, wallClock: wallClock, picture: FramePicture(image),
+                  scaled: scaled)
+    }
+
+    /// Creates a frame whose full picture may be held as the decoder's planes.
+    public init(cameraID: CameraID, index: Int, mediaTime: MediaTime, wallClock: Date, picture: FramePicture, scaled: Image? = nil) {
         self.cameraID = cameraID
         self.index = index
         self.mediaTime = mediaTime
         self.wallClock = wallClock
-        self.image = image
+        self.picture = picture
         self.scaled = scaled
     }
 }

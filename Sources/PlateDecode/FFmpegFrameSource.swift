@@ -114,11 +114,15 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
                 statsLock.withLock { statsStorage.droppedBySampling += 1 }
                 continue
             }
-            let image: Image, scaled: Image?
+            let picture: FramePicture, scaled: Image?
             do {
-                image = try decoder.convertCurrentFrame(to: options.outputFormat)
+                if options.keepPlanes, let planes = try decoder.currentPicture(convertingTo: options.outputFormat) {
+                    picture = planes
+                } else {
+                    picture = FramePicture(try decoder.convertCurrentFrame(to: options.outputFormat))
+                }
                 // The first pass's picture, scaled from the decoded planes rather than from `image` (BGR24 only).
-                let size = options.outputFormat == .bgr24 ? options.firstPass?.scaledSize(width: image.width, height: image.height) : nil
+                let size = options.outputFormat == .bgr24 ? options.firstPass?.scaledSize(width: picture.width, height: picture.height) : nil
                 scaled = try size.map { size throws(FFmpegError) in try decoder.convertCurrentFrame(to: .bgr24, size: size) }
             } catch {
                 let failure = Self.decodeError(error, phase: .reading, kind: kind, location: location,
@@ -127,7 +131,7 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
                 throw failure
             }
             statsLock.withLock { statsStorage.delivered += 1 }
-            return Frame(cameraID: cameraID, index: index, mediaTime: time, wallClock: Date(), image: image, scaled: scaled)
+            return Frame(cameraID: cameraID, index: index, mediaTime: time, wallClock: Date(), picture: picture, scaled: scaled)
         }
     }
 

@@ -198,8 +198,10 @@ public final class ReconnectingFrameSource: FrameSource, @unchecked Sendable {
         let mediaTime = timeOffset == .zero ? frame.mediaTime : MediaTime.adding(frame.mediaTime, timeOffset)
         let fps = session.info.fps
         last = (index, mediaTime, frame.wallClock, fps > 0 ? 1 / fps : 0.001)
+        // The picture as the session made it (planes stay planes) and its first-pass copy: dropping `scaled` here
+        // made every live camera's first pass shrink the full picture again.
         return Frame(cameraID: frame.cameraID, index: index, mediaTime: mediaTime, wallClock: frame.wallClock,
-                     image: frame.image)
+                     picture: frame.picture, scaled: frame.scaled)
     }
 }
 

@@ -9,7 +9,7 @@ import PlateCore
 /// forgets the track at `.ended`. At most `limit` images are kept; a track that would go beyond it
 /// gets none. Memory is therefore bounded by `limit` frames per camera, whatever the tracker does.
 struct BestFrameStore {
-    private var images: [TrackID: (frameIndex: Int, image: Image)] = [:]
+    private var images: [TrackID: (frameIndex: Int, picture: FramePicture)] = [:]
     /// Tracks that are live but got no image (store full or unknown frame): never retried, so that a
     /// track does not get a later, worse frame just because room freed up.
     private var imageless: Set<TrackID> = []
@@ -37,9 +37,9 @@ struct BestFrameStore {
                 keep(track, frameIndex: frameIndex, frame: frame, isNew: false)
             case .event(let event):
                 let kept = images[event.trackID]
-                let image = kept?.frameIndex == event.bestFrameIndex ? kept?.image : nil
-                if image == nil && kept != nil { unavailable += 1 }
-                deliveries.append(EventDelivery(event: event, bestFrame: image))
+                let picture = kept?.frameIndex == event.bestFrameIndex ? kept?.picture : nil
+                if picture == nil && kept != nil { unavailable += 1 }
+                deliveries.append(EventDelivery(event: event, bestPicture: picture))
             case .suppressed:
                 suppressed += 1
             case .ended(let track):
@@ -70,7 +70,7 @@ struct BestFrameStore {
             unavailable += 1
             return
         }
-        images[track] = (frameIndex, frame.image)
+        images[track] = (frameIndex, frame.picture)
         highWater = max(highWater, images.count)
     }
 }

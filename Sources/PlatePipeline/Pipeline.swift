@@ -361,7 +361,10 @@ public final class Pipeline: Sendable {
                 let thumbnail = GreyThumbnail(picture, cell: current.settings.cell(forWidth: picture.width))
                 let decision = current.handle(thumbnail, at: frame.mediaTime, liveTracks: live)
                 recognize = decision.recognizes
-                if recognize { areas = Self.searchAreas(decision, gate: current, thumbnail: thumbnail, of: picture, image: frame.image, liveTracks: live) }
+                if recognize {
+                    areas = Self.searchAreas(decision, gate: current, thumbnail: thumbnail, of: picture,
+                                             full: ImageSize(width: frame.width, height: frame.height), liveTracks: live)
+                }
                 gate = current
                 camera.metrics.gate.record(since: gating)
             }
@@ -383,9 +386,10 @@ public final class Pipeline: Sendable {
     /// (`position_sec` of one plate on `quiet-1080.mp4` by 0.64 s against gating off). Searching the whole picture
     /// while a vehicle is in view keeps every frame of its passage as without the gate; the windows save the
     /// frames where something moves and nothing is tracked (a vehicle before its plate is read, people, leaves).
-    /// `thumbnail` is of `picture` (the frame's `image`, or its scaled copy).
+    /// `thumbnail` is of `picture` (the frame's `image`, or its scaled copy); `full` is the frame's size, which the
+    /// areas are in (only its size: reading the frame's `image` would convert a picture kept as planes).
     static func searchAreas(_ decision: MotionGate.Decision, gate: MotionGate, thumbnail: GreyThumbnail, of picture: Image,
-                            image: Image, liveTracks: Int) -> [BoundingBox]? {
+                            full image: ImageSize, liveTracks: Int) -> [BoundingBox]? {
         // A live track: everywhere, decided before the gate's flood fill runs (the busy camera's every frame).
         guard liveTracks == 0 else { return nil }
         switch decision {
@@ -507,6 +511,9 @@ public final class Pipeline: Sendable {
             camera.metrics.degraded.increment()
         }
         let started = ContinuousClock.now
+        // `frame.image` is read once, inside the closure: a picture kept as the decoder's planes converts here, on the
+        // worker, and the packed copy goes when recognition is done (the re-ordering buffer and the best-frame store
+        // keep the planes).
         let outcome = Result { try recognizer.recognize(frame.image, scaled: frame.scaled, options: options) }
         camera.metrics.recognize.record(since: started)
         let now = configuration.now()

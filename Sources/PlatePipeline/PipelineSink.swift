@@ -4,14 +4,24 @@ public import PlateCore
 public struct EventDelivery: Sendable {
     /// The event.
     public var event: TrackEvent
-    /// The image of the event's best frame (`event.bestFrameIndex`), when the pipeline kept it; nil when
-    /// the tracker pointed at a frame the pipeline did not have or the image store was full.
-    public var bestFrame: Image?
+    /// The picture of the event's best frame (`event.bestFrameIndex`), when the pipeline kept it; nil when
+    /// the tracker pointed at a frame the pipeline did not have or the image store was full. It may be the
+    /// decoder's planes (`FramePicture`): test it for nil rather than reading `bestFrame`.
+    public var bestPicture: FramePicture?
 
-    /// A delivery.
-    public init(event: TrackEvent, bestFrame: Image?) {
+    /// The best frame's pixels, packed: a new conversion on each read when `bestPicture` keeps planes, so read it
+    /// once per delivery.
+    public var bestFrame: Image? { bestPicture?.image }
+
+    /// A delivery with the best frame's picture.
+    public init(event: TrackEvent, bestPicture: FramePicture?) {
         self.event = event
-        self.bestFrame = bestFrame
+        self.bestPicture = bestPicture
+    }
+
+    /// A delivery with the best frame's pixels.
+    public init(event: TrackEvent, bestFrame: Image?) {
+        self.init(event: event, bestPicture: bestFrame.map(FramePicture.init))
     }
 }
 

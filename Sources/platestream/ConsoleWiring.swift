@@ -134,7 +134,7 @@ final class ConsoleStoreSink: PipelineSink {
             jpegs[.vehicle] = try ImageCodec.encodeJPEG(vehicle.shrunk(toWidth: 480), quality: 80)
             images.frame = nil
         }
-        images.filename = naming.filename(for: event, hasFrame: delivery.bestFrame != nil)
+        images.filename = naming.filename(for: event, hasFrame: delivery.bestPicture != nil)
         let stored = StoredEvent(event, format: format, filename: images.filename)
         try store.insert([stored])
         let id = stored.id

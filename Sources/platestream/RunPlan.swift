@@ -64,6 +64,8 @@ struct RunPlan {
         options.sampleEvery = settings.sample ?? 1
         options.maxFPS = settings.maxFPS
         options.firstPass = recognizer.firstPassSizing
+        // The pipeline holds frames while they queue and as best frames: keep them as the decoder's planes.
+        options.keepPlanes = true
 
         // Opened here, not on the pipeline's decode thread, so a missing file or a bad source fails at once
         // with the decoder's message (live sources reconnect and do not throw here).
@@ -139,6 +141,9 @@ struct RunPlan {
             options.sampleEvery = settings.sample ?? 1
             options.maxFPS = settings.maxFPS
             options.firstPass = recognizer.firstPassSizing
+            // Frames held in the queues and as best frames take half the memory as the decoder's planes (1080p
+            // YUV 4:2:0: 3 MiB, BGR24: 6 MiB); workers convert them when they take them.
+            options.keepPlanes = true
             // Several cameras share the cores anyway: a thread per decoder (not one per core each) decodes as
             // fast in all and holds fewer frames (4 cameras of bench-stream: RSS 700 -> 609 MB).
             if command.input.threads == 0, resolved.count > 1 { options.threads = 1 }

@@ -31,7 +31,7 @@ final class RunEventSink: PipelineSink {
         } else {
             images = EventImages()
         }
-        images.filename = naming.filename(for: event, hasFrame: delivery.bestFrame != nil)
+        images.filename = naming.filename(for: event, hasFrame: delivery.bestPicture != nil)
         try sink.deliver(event, images: images)
     }
 
@@ -83,7 +83,7 @@ final class StandardOutputEventSink: PipelineSink {
     }
 
     func deliver(_ delivery: EventDelivery) throws {
-        let filename = naming.filename(for: delivery.event, hasFrame: delivery.bestFrame != nil)
+        let filename = naming.filename(for: delivery.event, hasFrame: delivery.bestPicture != nil)
         guard let json = format.jsonValue(for: delivery.event, filename: filename) else { return }
         try writeAll(Array((json.serialized() + "\n").utf8), to: STDOUT_FILENO)
     }

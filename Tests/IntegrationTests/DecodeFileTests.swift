@@ -44,6 +44,37 @@ private typealias H = DecodeHarness
         #expect(after == nil)
     }
 
+    /// `keepPlanes` holds each frame as a copy of the decoder's planes (YUV 4:2:0, 4:2:2 for MJPEG) and converts
+    /// when read: the pixels must be byte for byte what converting at once gives, on any thread, after the source
+    /// closed, and on every read.
+    @Test(arguments: ["h264.mp4", "hevc.mkv", "mjpeg.avi", "mpeg4.mov", "h264.ts"])
+    func framesKeptAsPlanesConvertToTheSamePixels(_ name: String) async throws {
+        let video = try #require(try await H.media().videos.first { $0.name == name })
+        var options = DecodeOptions()
+        options.keepPlanes = true
+        let kept = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: video.url.path, options: options)) }
+        let packed = try await H.offPool { try H.readAll(try FFmpegFrameSource(location: video.url.path)) }
+        #expect(kept.count == video.frames && packed.count == video.frames)
+        #expect(kept.allSatisfy { $0.picture.isDeferred && $0.picture.heldBytes < 320 * 240 * 3 })
+        #expect(packed.allSatisfy { !$0.picture.isDeferred })
+        // Read on several threads at once (the sources are closed and gone by now).
+        let differing = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (a, b) in zip(kept, packed) {
+                group.addTask { try await H.offPool { Self.sameBytes(a.image, b.image) && Self.sameBytes(a.image, a.image) ? 0 : 1 } }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(differing == 0, "\(differing) of \(kept.count) frames differ")
+    }
+
+    private static func sameBytes(_ a: Image, _ b: Image) -> Bool {
+        guard a.width == b.width, a.height == b.height, a.format == b.format else { return false }
+        let row = a.width * a.format.bytesPerPixel
+        return (0..<a.height).allSatisfy { y in
+            memcmp(a.buffer.bytes + y * a.stride, b.buffer.bytes + y * b.stride, row) == 0
+        }
+    }
+
     @Test(arguments: [PixelFormat.bgr24, .rgb24, .gray8])
     func convertsThePatternIntoEachFormatWithRowsAtTheStride(_ format: PixelFormat) async throws {
         var options = DecodeOptions()

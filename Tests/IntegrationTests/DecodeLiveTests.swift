@@ -64,6 +64,10 @@ private typealias H = DecodeHarness
         // A short read timeout: over UDP a killed server may only be noticed as silence.
         var options = H.liveOptions(transport: transport, readTimeout: .seconds(3))
         options.connectTimeout = .seconds(30)
+        // As `platestream run` asks for it: the first pass's picture and the full one kept as planes, which every
+        // frame must still carry after the reconnecting source renumbers it.
+        options.firstPass = FirstPassSizing(inputs: [ImageSize(width: 64, height: 64)])
+        options.keepPlanes = true
         let source = ReconnectingFrameSource(location: "rtsp://127.0.0.1:\(port)/stream", options: options,
                                              backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(2)))
         let watchdog = H.Watchdog(seconds: 300, closing: source)
@@ -91,6 +95,8 @@ private typealias H = DecodeHarness
             #expect(a.mediaTime < b.mediaTime, "media time went from \(a.mediaTime) to \(b.mediaTime) at #\(b.index)")
         }
         for frame in frames.suffix(10) { H.expectQuadrants(frame.image, tolerance: 12) }
+        #expect(frames.allSatisfy { $0.picture.isDeferred && $0.scaled?.width == 64 && $0.scaled?.height == 51 },
+                "first: deferred \(frames[0].picture.isDeferred), scaled \(frames[0].scaled.map { "\($0.width)x\($0.height)" } ?? "none")")
     }
 
     @Test func wrongRTSPPathIsStreamNotFound() async throws {

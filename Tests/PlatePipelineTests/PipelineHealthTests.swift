@@ -115,6 +115,35 @@ struct PipelineHealthTests {
         #expect(store.count == 0)
         #expect(store.highWater == 2)
     }
+
+    @Test("the best-frame store keeps a frame held as planes as planes: nothing converts until a sink reads it")
+    func bestFrameStoreKeepsPlanes() {
+        let conversions = Locked(0)
+        func frame(_ index: Int) -> Frame {
+            let image = SyntheticImage.make(width: 8, height: 2, stamp: ImageStamp(frameIndex: index))
+            let picture = FramePicture(width: 8, height: 2, planes: PixelBuffer(count: 24)) { _ in
+                conversions.withLock { $0 += 1 }
+                return image
+            }
+            return Frame(cameraID: "c", index: index, mediaTime: MediaTime(value: Int64(index), timescale: 10), wallClock: Date(),
+                         picture: picture)
+        }
+        var store = BestFrameStore(limit: 2)
+        let one = TrackID(1)
+        _ = store.apply([.started(one, frameIndex: 0)], frame: frame(0))
+        _ = store.apply([.bestFrameChanged(one, frameIndex: 1)], frame: frame(1))
+        let event = TrackEvent(trackID: one, cameraID: "c", plate: nil, vehicle: nil, direction: nil, bestFrameIndex: 1,
+                               bestFrameTime: MediaTime(value: 1, timescale: 10), timestamp: Date(),
+                               imageSize: ImageSize(width: 8, height: 2), firstSeen: .zero, lastSeen: .zero, frameCount: 2,
+                               reason: .trackEnded, sourceURL: "")
+        let (deliveries, _) = store.apply([.event(event), .ended(one)], frame: frame(2))
+        #expect(conversions.withLock { $0 } == 0)
+        let delivery = deliveries.first
+        #expect(delivery?.bestPicture?.isDeferred == true)
+        #expect(delivery?.bestPicture?.heldBytes == 24)
+        #expect(delivery?.bestFrame.flatMap { ImageStamp(reading: $0)?.frameIndex } == 1)
+        #expect(conversions.withLock { $0 } == 1)
+    }
 }
 
 /// A swift-metrics backend that keeps what it is given, keyed by label and dimensions.

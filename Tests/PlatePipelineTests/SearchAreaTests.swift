@@ -67,14 +67,14 @@ import Testing
         let (gate, decision, thumbnail) = Self.gate(after: 40) { i in i >= 20 ? [(x: 20 + (i - 20) * 2, y: 50, w: 12, h: 8)] : [] }
         // A 1920 x 1080 frame whose thumbnail is the 160 x 90 one above (12 px cells).
         let image = Image(width: 1920, height: 1080, format: .bgr24)
-        let areas = try #require(Pipeline.searchAreas(decision, gate: gate, thumbnail: thumbnail, of: image, image: image, liveTracks: 0))
+        let areas = try #require(Pipeline.searchAreas(decision, gate: gate, thumbnail: thumbnail, of: image, full: ImageSize(width: image.width, height: image.height), liveTracks: 0))
         let area = try #require(areas.first)
         // The blob now: cells 58..<70 x 50..<58, pixels 696..<840 x 600..<696.
         #expect(area.contains(Point(x: 768, y: 648)))
         #expect(area.width < 960)
         // A live track makes the whole picture searched, as do the start and the heartbeat.
-        #expect(Pipeline.searchAreas(decision, gate: gate, thumbnail: thumbnail, of: image, image: image, liveTracks: 1) == nil)
-        #expect(Pipeline.searchAreas(.recognize(.heartbeat), gate: gate, thumbnail: thumbnail, of: image, image: image, liveTracks: 0) == nil)
-        #expect(Pipeline.searchAreas(.recognize(.start), gate: gate, thumbnail: thumbnail, of: image, image: image, liveTracks: 0) == nil)
+        #expect(Pipeline.searchAreas(decision, gate: gate, thumbnail: thumbnail, of: image, full: ImageSize(width: image.width, height: image.height), liveTracks: 1) == nil)
+        #expect(Pipeline.searchAreas(.recognize(.heartbeat), gate: gate, thumbnail: thumbnail, of: image, full: ImageSize(width: image.width, height: image.height), liveTracks: 0) == nil)
+        #expect(Pipeline.searchAreas(.recognize(.start), gate: gate, thumbnail: thumbnail, of: image, full: ImageSize(width: image.width, height: image.height), liveTracks: 0) == nil)
     }
 }
