@@ -229,7 +229,7 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
 
     private func logFailure(_ text: String, code: Int32, failures: Int, wait: Duration) {
         // Loud on the first failure and then now and again, not on every attempt of a long outage.
-        let level: Logger.Level = failures == 1 || failures % 20 == 0 ? .warning : .debug
+        let level: Logger.Level = RepeatedFailure.isLoud(failures) ? .warning : .debug
         logger.log(level: level, "\(text); retrying", metadata: [
             "error": "\(Mosquitto.describe(code))", "consecutive_failures": "\(failures)", "retry_in": "\(wait)",
         ])
@@ -284,7 +284,7 @@ final class CallbackState: @unchecked Sendable {
                 refusals += 1
                 return refusals
             }
-            let level: Logger.Level = count == 1 || count % 20 == 0 ? .error : .debug
+            let level: Logger.Level = RepeatedFailure.isLoud(count) ? .error : .debug
             logger.log(level: level, "MQTT broker refused the connection",
                        metadata: ["reason": "\(Mosquitto.describeConnack(code))", "consecutive_refusals": "\(count)"])
             return

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PlateCore
 
 /// The delivery loop of one outbox queue (a webhook target, a broker channel), shared by `WebhookOutbox` and
 /// `MessageOutbox`: take the oldest pending item, try it, store what the retry state machine decides, wait its
@@ -57,9 +58,8 @@ struct OutboxDeliveryLoop<Item> {
         }
     }
 
-    /// The log level of a failed attempt: loud on the first failure and then now and again, not on every retry
-    /// of a long outage.
+    /// The log level of a failed attempt (`RepeatedFailure`).
     static func failureLevel(consecutiveFailures failures: Int) -> Logger.Level {
-        failures == 1 || failures % 20 == 0 ? .warning : .debug
+        RepeatedFailure.isLoud(failures) ? .warning : .debug
     }
 }
