@@ -48,6 +48,8 @@ public struct DecodeOptions: Sendable, Equatable {
     /// Keep each frame's full picture as a copy of the decoder's planes and convert it to `outputFormat` only when
     /// read (`FramePicture`): half the memory per held 1080p frame (YUV 4:2:0 against BGR24), and no conversion at
     /// all for frames nobody reads. For consumers that hold frames (the stream pipeline); the pixels read are the same.
+    /// Not for a picture that `firstPass` does not scale down (it fits the first pass already): the first pass and
+    /// the motion gate read that one whole, so it is converted at once.
     public var keepPlanes: Bool = false
 
     /// Defaults: BGR24, RTSP over TCP, 10 s timeouts, every frame.

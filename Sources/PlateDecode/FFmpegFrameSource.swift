@@ -116,13 +116,17 @@ public final class FFmpegFrameSource: FrameSource, @unchecked Sendable {
             }
             let picture: FramePicture, scaled: Image?
             do {
-                if options.keepPlanes, let planes = try decoder.currentPicture(convertingTo: options.outputFormat) {
+                // The first pass's picture, scaled from the decoded planes rather than from `image` (BGR24 only).
+                let (width, height) = decoder.currentSize
+                let size = options.outputFormat == .bgr24 ? options.firstPass?.scaledSize(width: width, height: height) : nil
+                // A picture too small to scale for the first pass is what the first pass and the motion gate read:
+                // planes would be converted for them on every frame, so such a picture is converted once, now.
+                if options.keepPlanes, options.firstPass == nil || size != nil,
+                   let planes = try decoder.currentPicture(convertingTo: options.outputFormat) {
                     picture = planes
                 } else {
                     picture = FramePicture(try decoder.convertCurrentFrame(to: options.outputFormat))
                 }
-                // The first pass's picture, scaled from the decoded planes rather than from `image` (BGR24 only).
-                let size = options.outputFormat == .bgr24 ? options.firstPass?.scaledSize(width: picture.width, height: picture.height) : nil
                 scaled = try size.map { size throws(FFmpegError) in try decoder.convertCurrentFrame(to: .bgr24, size: size) }
             } catch {
                 let failure = Self.decodeError(error, phase: .reading, kind: kind, location: location,

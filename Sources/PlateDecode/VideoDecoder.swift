@@ -235,6 +235,9 @@ final class VideoDecoder {
         return MediaTime(value: (pts - origin!) * Int64(timeBase.num), timescale: Int64(timeBase.den))
     }
 
+    /// Width and height of the current frame.
+    var currentSize: (width: Int, height: Int) { (Int(frame.pointer.pointee.width), Int(frame.pointer.pointee.height)) }
+
     /// Converts the current frame into a new image of `format`, written by swscale straight into the
     /// image's buffer; given `size`, scaled to it in the same pass (an area average).
     func convertCurrentFrame(to format: PixelFormat, size: ImageSize? = nil) throws(FFmpegError) -> Image {

@@ -65,6 +65,13 @@ private typealias H = DecodeHarness
             return try await group.reduce(0, +)
         }
         #expect(differing == 0, "\(differing) of \(kept.count) frames differ")
+
+        // A picture the first pass does not scale (it fits the 512x512 input) is read whole by the first pass and the
+        // gate: it is converted at once, not kept as planes.
+        options.firstPass = FirstPassSizing(inputs: [ImageSize(width: 512, height: 512)])
+        let small = try await H.offPool { [options] in try H.readAll(try FFmpegFrameSource(location: video.url.path, options: options)) }
+        #expect(small.count == video.frames)
+        #expect(small.allSatisfy { !$0.picture.isDeferred && $0.scaled == nil })
     }
 
     private static func sameBytes(_ a: Image, _ b: Image) -> Bool {
