@@ -1,5 +1,6 @@
 internal import CFFmpeg
 import Foundation
+import PlateCore
 
 // Each FFmpeg pointer is owned by one final class that allocates in init and frees in deinit. They are
 // not thread-safe: FFmpegFrameSource touches them only with its decode lock held.
@@ -199,6 +200,23 @@ final class Scaler {
         }
         try check(cffmpeg_scale_frame(context, frame, destination.assumingMemoryBound(to: UInt8.self), Int32(stride)),
                   "sws_scale")
+    }
+
+    /// Bytes allocated after the last row of a converted picture. Why: swscale's x86 yuv -> rgb path stores 8-pixel
+    /// blocks and runs up to 16 bytes past the end of the last row when the width is not a multiple of 16 (measured
+    /// with FFmpeg 5.1 for widths 2...1000, yuv420p/422p/444p/nv12/yuyv422 -> bgr24/rgb24/gray8); without it, the heap.
+    static let tailSlack = 64
+
+    /// `frame` converted into a new image of `format` cut from `pool`, written by swscale straight into the image's
+    /// buffer; given `size`, scaled to it in the same pass.
+    func image(of frame: UnsafeMutablePointer<AVFrame>, format: PixelFormat, size: ImageSize? = nil,
+               pool: PixelBufferPool) throws(FFmpegError) -> Image {
+        let width = size?.width ?? Int(frame.pointee.width), height = size?.height ?? Int(frame.pointee.height)
+        // Rows padded to 64 bytes: aligned rows are faster, and swscale's SIMD writes whole blocks.
+        let stride = (width * format.bytesPerPixel + 63) & ~63
+        let buffer = pool.buffer(count: stride * height + Self.tailSlack)
+        try convert(frame, to: format.avPixelFormat, into: buffer.bytes, stride: stride, size: size.map { ($0.width, $0.height) })
+        return Image(width: width, height: height, format: format, stride: stride, buffer: buffer)
     }
 
     private static func isJPEGFormat(_ format: AVPixelFormat) -> Bool {

@@ -39,15 +39,11 @@ final class PlaneConverter: @unchecked Sendable {
         precondition(filled >= 0, "planes of a \(layout.width)x\(layout.height) picture no longer fit their layout")
         frame.pointee.colorspace = layout.colorspace
         frame.pointee.color_range = layout.colorRange
-        let width = Int(layout.width), height = Int(layout.height)
-        let stride = (width * format.bytesPerPixel + 63) & ~63
-        let buffer = pool.buffer(count: stride * height + VideoDecoder.tailSlack)
         do {
-            try borrowed.scaler.convert(frame, to: format.avPixelFormat, into: buffer.bytes, stride: stride)
+            return try borrowed.scaler.image(of: frame, format: format, pool: pool)
         } catch {
             // swscale converted this stream's frames at this size and format already; only memory can be missing.
-            fatalError("converting a \(width)x\(height) picture from its planes failed: \(error)")
+            fatalError("converting a \(layout.width)x\(layout.height) picture from its planes failed: \(error)")
         }
-        return Image(width: width, height: height, format: format, stride: stride, buffer: buffer)
     }
 }

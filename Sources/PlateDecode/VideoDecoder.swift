@@ -41,9 +41,6 @@ final class VideoDecoder {
     private var finished = false
     private var consecutiveFailures = 0
 
-    /// Bytes allocated after the last row for swscale's block stores (see `convertCurrentFrame`).
-    static let tailSlack = 64
-
     /// Give up on a stream after this many bad packets in a row without a decoded frame: a truncated
     /// file fails every remaining sample, and some demuxers retry the same damaged one forever.
     static let maxConsecutiveFailures = 1000
@@ -241,20 +238,7 @@ final class VideoDecoder {
     /// Converts the current frame into a new image of `format`, written by swscale straight into the
     /// image's buffer; given `size`, scaled to it in the same pass (an area average).
     func convertCurrentFrame(to format: PixelFormat, size: ImageSize? = nil) throws(FFmpegError) -> Image {
-        let width = size?.width ?? Int(frame.pointer.pointee.width), height = size?.height ?? Int(frame.pointer.pointee.height)
-        // Rows padded to 64 bytes: aligned rows are faster, and swscale's SIMD writes whole blocks.
-        let stride = (width * format.bytesPerPixel + 63) & ~63
-        // Why the slack: swscale's x86 yuv -> rgb path stores 8-pixel blocks and runs up to 16 bytes past
-        // the end of the last row when the width is not a multiple of 16 (measured with FFmpeg 5.1 for
-        // widths 2...1000, yuv420p/422p/444p/nv12/yuyv422 -> bgr24/rgb24/gray8); without it, the heap.
-        let buffer = pool.buffer(count: stride * height + Self.tailSlack)
-        if let size {
-            try smallScaler.convert(frame.pointer, to: format.avPixelFormat, into: buffer.bytes, stride: stride,
-                                    size: (size.width, size.height))
-        } else {
-            try scaler.convert(frame.pointer, to: format.avPixelFormat, into: buffer.bytes, stride: stride)
-        }
-        return Image(width: width, height: height, format: format, stride: stride, buffer: buffer)
+        try (size == nil ? scaler : smallScaler).image(of: frame.pointer, format: format, size: size, pool: pool)
     }
 }
 
@@ -264,7 +248,7 @@ extension VideoDecoder {
     /// smaller than the packed pixels, or are not plain memory (hardware surfaces): convert now instead.
     func currentPicture(convertingTo format: PixelFormat) throws(FFmpegError) -> FramePicture? {
         let f = frame.pointer
-        let width = Int(f.pointee.width), height = Int(f.pointee.height)
+        let (width, height) = currentSize
         let size = Int(cffmpeg_planes_size(f, PlaneLayout.align, Int32(clamping: width * height * format.bytesPerPixel)))
         guard size > 0 else { return nil }
         let planes = pool.buffer(count: size + PlaneLayout.tailSlack)

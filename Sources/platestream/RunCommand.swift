@@ -112,7 +112,7 @@ struct RunCommand: ParsableCommand {
         #if os(Linux)
         // M_MMAP_THRESHOLD is -3 in glibc's <malloc.h>, which the Glibc module does not import.
         _ = glibcMallopt(-3, 2 << 20)
-        if trimmer == nil { trimmer = HeapTrimmer(every: .seconds(5)) }
+        if trimmer == nil { trimmer = HeapTrimmer(everySeconds: 5) }
         #endif
     }
 
@@ -213,11 +213,10 @@ final class HeapTrimmer: @unchecked Sendable {
     // Why @unchecked: the timer is set up in init and only cancelled afterwards; Dispatch sources are thread-safe.
     private let timer: any DispatchSourceTimer
 
-    /// Starts trimming every `interval`, on a queue of its own.
-    init(every interval: Duration) {
+    /// Starts trimming every `seconds`, on a queue of its own.
+    init(everySeconds seconds: Int) {
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "platestream.trim"))
-        let ms = Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
-        timer.schedule(deadline: .now() + .milliseconds(ms), repeating: .milliseconds(ms), leeway: .milliseconds(ms / 10))
+        timer.schedule(deadline: .now() + .seconds(seconds), repeating: .seconds(seconds), leeway: .milliseconds(100 * seconds))
         timer.setEventHandler { _ = glibcMallocTrim(0) }
         timer.resume()
     }
