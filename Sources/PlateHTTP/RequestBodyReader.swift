@@ -139,12 +139,20 @@ struct MultipartFormReader {
     }
 
     /// Reads the next chunk of the body.
+    /// The part of a chunk that crosses the body limit is parsed up to the limit first, so a part that passed
+    /// its own (smaller) limit within those bytes is named, however the network cut the body into chunks.
     mutating func feed(_ chunk: some Collection<UInt8>) throws(BodyError) {
+        let room = limits.maxBodyBytes - total
         total += chunk.count
-        guard total <= limits.maxBodyBytes else { throw BodyError.tooLarge(limits.maxBodyBytes) }
+        guard chunk.count > room else { return try parse(chunk) }
+        if room > 0 { try parse(chunk.prefix(room)) }
+        throw BodyError.tooLarge(limits.maxBodyBytes)
+    }
+
+    private mutating func parse(_ bytes: some Collection<UInt8>) throws(BodyError) {
         let events: [MultipartParser.Event]
         do {
-            events = try parser.feed(chunk)
+            events = try parser.feed(bytes)
         } catch {
             throw BodyError.malformed(error.message)
         }

@@ -95,7 +95,11 @@ struct StreamingLimitTests {
 
     @Test("a chunked upload with no Content-Length is refused mid-stream: the answer comes while the client is still sending")
     func refusedWhileStreaming() async throws {
-        let harness = Harness()
+        // A 1 MB image limit keeps the bytes that must pass through the parser few, so the answer is quick
+        // on a loaded machine too; the timeout only stops a server that never answers from hanging the run.
+        var configuration = Harness.keyed()
+        configuration.limits.maxImageBytes = Self.megabyte
+        let harness = Harness(configuration: configuration)
         try await harness.run { server in
             let boundary = "streamboundary"
             let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
@@ -105,16 +109,39 @@ struct StreamingLimitTests {
             request.headers.add(name: "Authorization", value: "Token \(Harness.token)")
             request.body = .stream(stream, length: .unknown)
             continuation.yield(ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.jpg\"\r\n\r\n"))
-            // 20 MB, past the ~13.4 MB limit, and then the stream stays open: a server that
+            // 3 MB, past the ~1.4 MB limit, and then the stream stays open: a server that
             // collected the whole body before checking would never answer.
-            let chunk = ByteBuffer(bytes: [UInt8](repeating: 0x42, count: Self.megabyte))
-            for _ in 0..<20 { continuation.yield(chunk) }
-            let response = try await server.send(request, timeout: 20)
+            let chunk = ByteBuffer(bytes: [UInt8](repeating: 0x42, count: Self.megabyte / 4))
+            for _ in 0..<12 { continuation.yield(chunk) }
+            let response = try await server.send(request, timeout: 120)
             #expect(response.status == 413)
-            #expect(try response.json() == .object([("detail", .string("File \"upload\" is larger than \(Base64.encodedLength(10 * Self.megabyte) + 1024) bytes."))]),
+            #expect(try response.json() == .object([("detail", .string("File \"upload\" is larger than \(Base64.encodedLength(Self.megabyte) + 1024) bytes."))]),
                     "the image part passed its limit before the body passed its own")
             continuation.finish()
             #expect(try await QuotaAndRateTests.call("platerecognizer", server).status == 200)
+        }
+    }
+
+    @Test("a chunk that passes both the body's and the image part's limit names the image part, whatever the chunking")
+    func partLimitNamedFirst() throws {
+        let limits = FormLimits(maxBodyBytes: 2 * Self.megabyte, maxFileBytes: Self.megabyte, maxFieldBytes: 1024, multipart: .init())
+        let head = Array("--b\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"a.jpg\"\r\n\r\n".utf8)
+        let body = head + [UInt8](repeating: 0x42, count: 3 * Self.megabyte)
+        for chunkSize in [3 * Self.megabyte + head.count, 2 * Self.megabyte, 700_000, 65_536] {
+            var reader = MultipartFormReader(boundary: "b", fileFields: ["upload"], limits: limits)
+            #expect(throws: BodyError.fileTooLarge("upload", Self.megabyte), "chunks of \(chunkSize)") {
+                var offset = 0
+                while offset < body.count {
+                    try reader.feed(body[offset..<min(offset + chunkSize, body.count)])
+                    offset += chunkSize
+                }
+            }
+        }
+        // A body past its limit while no part passed its own (a file nobody asked for is read past) is named as the body.
+        var reader = MultipartFormReader(boundary: "b", fileFields: ["upload"], limits: limits)
+        let other = Array("--b\r\nContent-Disposition: form-data; name=\"other\"; filename=\"a.jpg\"\r\n\r\n".utf8)
+        #expect(throws: BodyError.tooLarge(2 * Self.megabyte)) {
+            try reader.feed(other + [UInt8](repeating: 0x42, count: 3 * Self.megabyte))
         }
     }
 
@@ -148,7 +175,7 @@ struct StreamingLimitTests {
             let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
             request.body = .stream(stream, length: .known(Int64(1 << 30)))
             continuation.yield(ByteBuffer(string: "--x\r\n"))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
             #expect(response.status.code == 413)
             // The client then gives up on its announced gigabyte; the server shrugs that off.
             continuation.finish()
