@@ -12,9 +12,11 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let vehicles: ONNXPlateDetector?
         let refiner: ONNXPlateDetector?
         let shaped: [ONNXPlateDetector]
+        let look: PlateLookClassifier?
         init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?, refiner: ONNXPlateDetector?,
-             shaped: [ONNXPlateDetector]) {
+             shaped: [ONNXPlateDetector], look: PlateLookClassifier?) {
             self.detector = detector
+            self.look = look
             self.shaped = shaped
             self.reader = reader
             self.vehicles = vehicles
@@ -47,11 +49,13 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if let r = configuration.refiner {
                 refiner = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
             }
+            var look: PlateLookClassifier?
+            if let l = configuration.look { look = try PlateLookClassifier(path: l.path, configuration: l.configuration) }
             let shaped = try configuration.shapedDetectors.map { s throws(ModelError) in try ONNXPlateDetector(path: s.path, configuration: s.configuration) }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
                 reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
-                vehicles: vehicles, refiner: refiner, shaped: shaped))
+                vehicles: vehicles, refiner: refiner, shaped: shaped, look: look))
         }
         self.available = workers
     }
@@ -430,16 +434,31 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let hinted = options.regions.flatMap(RegionTemplates.expand)
         // Hints also say how long a plate is: when the greedy reading has a length no hinted format has, the
         // best readings of the neighbouring lengths the formats do have are decoded from the same output.
-        let lengths = hinted.isEmpty ? Set<Int>() : RegionTemplates.lengths(of: hinted)
+        var lengths = hinted.isEmpty ? Set<Int>() : RegionTemplates.lengths(of: hinted)
+        // Without hints, what each plate looks like weighs the regions (one run of the look model for all crops), and
+        // a plate that surely looks like one family is as long as that family's plates: as with hints, the reader's
+        // best readings of those lengths compete with a greedy reading of another length.
+        var weights = [[String: Double]?](repeating: nil, count: crops.count)
+        if hinted.isEmpty, let look = worker.look {
+            let pool = RegionTemplates.codes
+            let probabilities = try look.probabilities(crops)
+            weights = probabilities.map { look.regionWeights($0, pool: pool) }
+            for p in probabilities {
+                guard let i = p.indices.max(by: { p[$0] < p[$1] }), p[i] >= configuration.lookLengthsAbove else { continue }
+                lengths.formUnion(RegionTemplates.lengths(of: RegionTemplates.expand(look.configuration.families[i])))
+            }
+        }
         let outputs = try worker.reader.read(crops, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted), lengths: lengths)
-        return zip(zip(crops, detections), outputs).map { item, output in
-            interpret(output, crop: item.0, marginY: marginY, detection: item.1, hinted: hinted, lengths: lengths, options: options)
+        return zip(zip(crops, detections), zip(outputs, weights)).map { item, result in
+            interpret(result.0, crop: item.0, marginY: marginY, detection: item.1, hinted: hinted, lengths: lengths,
+                      regionWeights: result.1, options: options)
         }
     }
 
     /// A plate read from the reader's output for one crop: candidates, the region templates' choice, scores.
     private func interpret(_ output: (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]), crop: Image, marginY: Double,
-                           detection: PlateDetection, hinted: [String], lengths: Set<Int>, options: RecognitionOptions) -> PlateRead? {
+                           detection: PlateDetection, hinted: [String], lengths: Set<Int>, regionWeights: [String: Double]? = nil,
+                           options: RecognitionOptions) -> PlateRead? {
         let (characters, fixed) = output
         let others = lengths.contains(characters.count) ? [] : fixed.filter { abs($0.count - characters.count) == 1 }
         guard !characters.isEmpty else { return nil }
@@ -448,7 +467,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         // The band only weighs Brazil's templates: no need to look for it when the hints leave Brazil out.
         let band = hinted.isEmpty || hinted.contains("br") ? PlateColor.hasTopBlueBand(crop, marginY: marginY) : nil
         let (resolution, verdict) = resolver.resolve(candidates, hints: options.regions, strict: options.regionStrict,
-                                                    characters: characters, otherReadings: others, topBlueBand: band)
+                                                    characters: characters, otherReadings: others, topBlueBand: band,
+                                                    regionWeights: regionWeights)
         guard case .accepted = verdict, let r = resolution else { return nil }
         // Per-character confidences of the chosen text: each character's probability at its position.
         let chosen = Array(r.best.text)

@@ -89,6 +89,13 @@ public struct RecognizerConfiguration: Sendable {
     /// the Brazilian ones; see Models/ocr/README.md); nil: the raw score.
     public var scoreCalibration: ScoreCalibration?
 
+    /// The plate-look model (`Models/region/plate-look.onnx`): without hints, the template prior weighs regions by
+    /// what the plate's look says (`PlateLookClassifier`); nil: every region alike.
+    public var look: (path: String, configuration: PlateLookClassifier.Configuration)?
+    /// A plate whose look gives one family at least this probability is read as that family's lengths are (the
+    /// reader's best readings of those lengths compete), as with hints.
+    public var lookLengthsAbove: Double = 0.8
+
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),
                 reader: (path: String, configuration: ReaderModelConfiguration),
@@ -123,6 +130,10 @@ public struct RecognizerConfiguration: Sendable {
             $0.hasPrefix("plate-detector-") && $0.hasSuffix(".onnx") && $0.dropFirst(15).dropLast(5).split(separator: "x").count == 2
         }.sorted()
         configuration.shapedDetectors = try shaped.map { try detector(String($0.dropLast(5))) }
+        let look = (modelsDirectory as NSString).appendingPathComponent("region/plate-look")
+        if FileManager.default.fileExists(atPath: look + ".onnx") {
+            configuration.look = (look + ".onnx", try JSONDecoder().decode(PlateLookClassifier.Configuration.self, from: load(look + ".json")))
+        }
         return configuration
     }
 }

@@ -37,13 +37,17 @@ public struct RegionResolver: Sendable {
     /// O/0 or B/8 where the format wants the other is put right even when that spelling is not in the top N.
     /// `otherReadings`: readings of other lengths from the same reader output (see `ReaderOutputDecoder.decodeCTC`),
     /// whose template spellings compete too.
+    /// `regionWeights`: without hints, each region's prior weight from the plate's look (`PlateLookClassifier`) in place
+    /// of the even spread over every region; ignored with hints.
     public func resolve(_ candidates: [PlateCandidate], hints: [String], strict: Bool,
                         characters: [CharacterAlternatives] = [],
-                        otherReadings: [[CharacterAlternatives]] = [], topBlueBand: Bool? = nil) -> (Resolution?, PlateVerdict) {
+                        otherReadings: [[CharacterAlternatives]] = [], topBlueBand: Bool? = nil,
+                        regionWeights: [String: Double]? = nil) -> (Resolution?, PlateVerdict) {
         guard let top = candidates.first else { return (nil, .rejected(reason: .tooShort)) }
         let hinted = hints.flatMap(RegionTemplates.expand)
         let pool = hinted.isEmpty ? RegionTemplates.codes : hinted
         let margin = hinted.isEmpty ? unhintedMargin : hintMargin
+        let weights = hinted.isEmpty ? regionWeights : nil
         let wanted = candidates.count
         var candidates = candidates
         if !characters.isEmpty {
@@ -74,7 +78,8 @@ public struct RegionResolver: Sendable {
         var chosen = 0
         var bestPosterior = -Double.infinity
         for i in candidates.indices where candidates[i].score >= top.score * margin || i == 0 {
-            let prior = Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count, topBlueBand: topBlueBand)
+            let prior = Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count, topBlueBand: topBlueBand,
+                                   weights: weights)
             let posterior = log(max(candidates[i].score, 1e-30)) + priorWeight * log(prior)
             if posterior > bestPosterior { bestPosterior = posterior; chosen = i }
         }
@@ -86,7 +91,7 @@ public struct RegionResolver: Sendable {
             return (nil, .rejected(reason: RejectionReason(code: RejectionReason.noTemplateMatch.code, detail: detail)))
         }
         let region = Self.guessRegion(text: best.text, matching: regions, pool: pool, hinted: !hinted.isEmpty, hints: hints,
-                                      topBlueBand: topBlueBand)
+                                      topBlueBand: topBlueBand, regionWeights: weights)
         let ordered = Array(([best] + candidates.enumerated().filter { $0.offset != chosen }.map(\.element)).prefix(wanted))
         let reading = ([characters] + otherReadings).first { $0.count == best.text.count && !$0.isEmpty }
         let format = hinted.isEmpty || !matches ? nil : reading.map { Self.formatScore(best.text, reading: $0, regions: regions) }
@@ -117,10 +122,11 @@ public struct RegionResolver: Sendable {
         return best
     }
 
-    /// P(text) under a uniform choice of region in a pool of `poolSize`, each region spreading its mass
-    /// evenly over the texts of its narrowest matching template; plus a small share for free text
+    /// P(text) under a uniform choice of region in a pool of `poolSize` (or each region's `weights`), each region
+    /// spreading its mass evenly over the texts of its narrowest matching template; plus a small share for free text
     /// (vanity plates, unknown formats) so a confident read that fits no template still stands.
-    static func prior(_ text: String, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil) -> Double {
+    static func prior(_ text: String, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil,
+                      weights: [String: Double]? = nil) -> Double {
         let length = text.count
         var total = 0.05 * pow(36, -Double(length))
         let chars = Array(text)
@@ -131,7 +137,7 @@ public struct RegionResolver: Sendable {
                 best = max(best, Self.styleWeight(region: region, slots: slots, topBlueBand: topBlueBand)
                                  / slots.reduce(1.0) { $0 * Double($1.count) })
             }
-            total += best / Double(max(poolSize, 1))
+            total += best * (weights?[region] ?? 1 / Double(max(poolSize, 1)))
         }
         return total
     }
@@ -176,13 +182,14 @@ public struct RegionResolver: Sendable {
     ///   the countries that are that near.
     /// - Else the country whose templates come nearest (the first hint's country on a tie), 0.1 with hints and 0.05
     ///   without; `fallbackRegion` at 0.01 when no template has a length near the text's.
+    /// Without hints, `regionWeights` (the plate's look) multiply each matching region's template prior.
     static func guessRegion(text: String, matching: [String], pool: [String], hinted: Bool, hints: [String] = [],
-                            topBlueBand: Bool? = nil, fallbackRegion: String = "us") -> RegionGuess {
+                            topBlueBand: Bool? = nil, regionWeights: [String: Double]? = nil, fallbackRegion: String = "us") -> RegionGuess {
         func rounded(_ score: Double) -> Double { (score * 1000).rounded() / 1000 }
         if text.unicodeScalars.contains(where: { (0xAC00...0xD7A3).contains($0.value) }) { return RegionGuess(code: "kr", score: 0.95) }
         if text.contains(where: { RegionTemplates.chineseProvinces.contains($0) }) { return RegionGuess(code: "cn", score: 0.95) }
         if !matching.isEmpty {
-            let weights = matching.map { prior(text, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) }
+            let weights = matching.map { prior(text, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) * (regionWeights?[$0] ?? 1) }
             // Equally likely templates (LLL DDDD fits Brazil, Austria's catch-all and twenty states) go to the country
             // with the most regions that fit, then by name: a US-style text is a state's, not Austria's.
             let fits = Dictionary(grouping: matching, by: RegionTemplates.country(of:)).mapValues(\.count)

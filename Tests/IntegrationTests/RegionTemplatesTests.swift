@@ -126,6 +126,27 @@ import Testing
         #expect(RegionResolver().resolve(sureCands, hints: ["br"], strict: false, characters: sure, topBlueBand: false).0?.best.text == "ABC1I23")
     }
 
+    @Test func withoutHintsThePlatesLookWeighsTheRegions() {
+        // A grey Brazilian "OZK4620" that the reader takes for "0ZK4620" (0 at 0.8, O at 0.18): without hints the even
+        // prior over every region keeps the 0, since #@@#### is a narrow format of three US states; a look that says
+        // Brazil makes the O win, as the hint "br" does.
+        let chars = alternatives([[("0", 0.8), ("O", 0.18)], [("Z", 0.99)], [("K", 0.99)], [("4", 0.99)], [("6", 0.99)],
+                                  [("2", 0.99)], [("0", 0.99)]])
+        let cands = CandidateCombiner.topN(chars, n: 5).map { PlateCandidate(text: $0.text, score: Double($0.score)) }
+        #expect(RegionResolver().resolve(cands, hints: [], strict: false, characters: chars).0?.best.text == "0ZK4620")
+        #expect(RegionResolver().resolve(cands, hints: ["br"], strict: false, characters: chars).0?.best.text == "OZK4620")
+        let pool = RegionTemplates.codes
+        let brazil = pool.reduce(into: [String: Double]()) { $0[$1] = $1 == "br" ? 0.9 : 0.1 / Double(pool.count - 1) }
+        let (looked, _) = RegionResolver().resolve(cands, hints: [], strict: false, characters: chars, regionWeights: brazil)
+        #expect(looked?.best.text == "OZK4620")
+        #expect(looked?.region?.code == "br")
+        // A look that says US keeps the 0; hints override the look.
+        let states = Double(pool.filter { $0.hasPrefix("us-") }.count)
+        let us = pool.reduce(into: [String: Double]()) { $0[$1] = $1.hasPrefix("us-") ? 0.9 / states : 0.1 / (Double(pool.count) - states) }
+        #expect(RegionResolver().resolve(cands, hints: [], strict: false, characters: chars, regionWeights: us).0?.best.text == "0ZK4620")
+        #expect(RegionResolver().resolve(cands, hints: ["br"], strict: false, characters: chars, regionWeights: us).0?.best.text == "OZK4620")
+    }
+
     @Test func aReadTooLongForTheHintedFormatLosesItsSpuriousCharacter() {
         // "OKL081I7": eight characters where Brazil has seven; the weak "I" goes.
         let chars = alternatives([[("O", 0.9)], [("K", 0.95)], [("L", 0.95)], [("0", 0.9)], [("8", 0.95)], [("1", 0.9)],
