@@ -26,14 +26,19 @@ private typealias H = DecodeHarness
         }
     }
 
-    @Test func theLookModelTellsEachFamilysSamplesApart() throws {
-        let look = try Self.classifier()
+    @Test func theLookModelTellsEachFamilysSamplesApart() async throws {
         let samples = try Self.samples()
-        let probabilities = try look.probabilities(samples.map(\.image))
+        // Model runs happen off the cooperative pool (2 threads on 2 cores), as every blocking test's work does. A
+        // classifier is used by one thread at a time (its net is not thread-safe), so each run loads its own.
+        let (families, probabilities, one) = try await H.offPool { () -> ([String], [[Double]], [Double]) in
+            let look = try Self.classifier()
+            return (look.configuration.families, try look.probabilities(samples.map(\.image)),
+                    try look.probabilities([samples[0].image])[0])
+        }
         var right: [String: (Int, Int)] = [:]
         for (sample, p) in zip(samples, probabilities) {
             #expect(abs(p.reduce(0, +) - 1) < 1e-3, "\(sample.name): probabilities sum to \(p.reduce(0, +))")
-            let guess = look.configuration.families[p.indices.max { p[$0] < p[$1] }!]
+            let guess = families[p.indices.max { p[$0] < p[$1] }!]
             let (r, n) = right[sample.family] ?? (0, 0)
             right[sample.family] = (r + (guess == sample.family ? 1 : 0), n + 1)
             if guess != sample.family { print("look: \(sample.name) taken for \(guess) (\(p.map { String(format: "%.2f", $0) }))") }
@@ -43,7 +48,6 @@ private typealias H = DecodeHarness
             #expect(r >= n - 1, "\(family): \(r) of \(n) samples told apart")
         }
         // One run for a batch gives what one run per crop gives.
-        let one = try look.probabilities([samples[0].image])[0]
         #expect(zip(one, probabilities[0]).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
@@ -66,22 +70,28 @@ private typealias H = DecodeHarness
     /// Hint-free reads of the rendered Brazilian and US samples, cropped as uploads: with the look model a Brazilian
     /// read's region is Brazil; without it, a Brazilian LLL DDDD text goes to the country with the most regions that
     /// fit it (the US).
-    @Test func aHintFreeReadGetsTheRegionItsPlateLooksLike() throws {
+    @Test func aHintFreeReadGetsTheRegionItsPlateLooksLike() async throws {
         var configuration = try RecognizerConfiguration.bundled(in: Self.models, workers: 1)
         #expect(configuration.look == nil, "no look model is bundled")
-        let without = try ONNXRecognizer(configuration: configuration)
         configuration.look = (fixturesDirectory.appendingPathComponent("plate-look.onnx").path, try Self.classifier().configuration)
-        let withLook = try ONNXRecognizer(configuration: configuration)
-        var options = RecognitionOptions()
-        options.cropped = true
-        var looked: [String: (Int, Int)] = [:], plain: [String: (Int, Int)] = [:]
-        for sample in try Self.samples() where ["br", "us"].contains(sample.family) {
-            for (recognizer, usesLook) in [(withLook, true), (without, false)] {
-                let read = try recognizer.recognize(sample.image, options: options).plates.first
-                let hit = read.map { RegionTemplates.country(of: $0.region?.code ?? "") } == sample.family ? 1 : 0
-                let (r, n) = (usesLook ? looked : plain)[sample.family] ?? (0, 0)
-                if usesLook { looked[sample.family] = (r + hit, n + 1) } else { plain[sample.family] = (r + hit, n + 1) }
+        let withLookModel = configuration
+        // Loading and recognizing block: off the cooperative pool.
+        let (looked, plain) = try await H.offPool { () -> ([String: (Int, Int)], [String: (Int, Int)]) in
+            var plainConfiguration = withLookModel
+            plainConfiguration.look = nil
+            let withLook = try ONNXRecognizer(configuration: withLookModel), without = try ONNXRecognizer(configuration: plainConfiguration)
+            var options = RecognitionOptions()
+            options.cropped = true
+            var looked: [String: (Int, Int)] = [:], plain: [String: (Int, Int)] = [:]
+            for sample in try Self.samples() where ["br", "us"].contains(sample.family) {
+                for (recognizer, usesLook) in [(withLook, true), (without, false)] {
+                    let read = try recognizer.recognize(sample.image, options: options).plates.first
+                    let hit = read.map { RegionTemplates.country(of: $0.region?.code ?? "") } == sample.family ? 1 : 0
+                    let (r, n) = (usesLook ? looked : plain)[sample.family] ?? (0, 0)
+                    if usesLook { looked[sample.family] = (r + hit, n + 1) } else { plain[sample.family] = (r + hit, n + 1) }
+                }
             }
+            return (looked, plain)
         }
         print("hint-free regions right, with the look / without: \(looked) / \(plain)")
         // Some samples' reads fit no Brazilian template (two-line motorcycle plates, a misread character): the look
