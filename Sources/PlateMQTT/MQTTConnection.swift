@@ -172,6 +172,7 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
         var backoff = MQTTReconnectBackoff(minimum: settings.minReconnectDelay, maximum: settings.maxReconnectDelay)
         var socketOpen = false
         var everTried = false
+        var selectRefused = false
         while !state.stopRequested {
             if !socketOpen {
                 let code = everTried ? mosquitto_reconnect(handle)
@@ -185,7 +186,7 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
                 }
                 socketOpen = true
             }
-            let code = loopOnce()
+            let code = loopOnce(selectRefused: &selectRefused)
             if state.stopRequested { break }
             if code == Self.success {
                 if backoff.failures > 0, state.withLock({ state.isConnected }) { backoff.connected() }
@@ -208,9 +209,17 @@ public final class MQTTConnection: MessagePublisher, @unchecked Sendable {
     /// thousands of client connections: the MQTT tests failed so while the 10 000 idle connections test ran beside
     /// them). Such a socket is served with poll(2) and libmosquitto's external-loop calls instead; below the limit
     /// `mosquitto_loop` stays, as it also serves the library's own wake-up pipe and TLS data already decrypted.
-    private func loopOnce() -> Int32 {
+    /// The library refuses the same way when its wake-up pipe, made with the handle, is numbered past the limit although
+    /// the socket is not (the pipe was made while the process held many descriptors): MOSQ_ERR_INVAL from
+    /// `mosquitto_loop`, whose arguments are valid, sets `selectRefused`, and poll(2) serves this handle from then on.
+    private func loopOnce(selectRefused: inout Bool) -> Int32 {
         let socket = mosquitto_socket(handle)
-        guard socket >= FD_SETSIZE else { return mosquitto_loop(handle, 500, 1) }
+        if socket < FD_SETSIZE && !selectRefused {
+            let code = mosquitto_loop(handle, 500, 1)
+            guard code == Int32(MOSQ_ERR_INVAL.rawValue) else { return code }
+            selectRefused = true
+            logger.debug("mosquitto_loop refused its descriptors (past FD_SETSIZE); polling the socket instead")
+        }
         // A short wait: a publish from another thread wakes the library's pipe, which only mosquitto_loop watches,
         // so queued packets go out at the next turn (mosquitto_want_write asks for POLLOUT at once).
         var descriptor = pollfd(fd: socket, events: Int16(POLLIN) | (mosquitto_want_write(handle) ? Int16(POLLOUT) : 0), revents: 0)
