@@ -242,15 +242,7 @@ public final class ONNXPlateReader {
     private func fill(_ pixels: UnsafeMutablePointer<UInt8>, from crop: Image) throws(ModelError) {
         let c = configuration
         precondition(crop.format == .bgr24, "the reader takes BGR24 crops")
-        var sized = crop
-        if crop.width != c.inputWidth || crop.height != c.inputHeight {
-            sized = Image(width: c.inputWidth, height: c.inputHeight, format: .bgr24)
-            try checkNet { err, len in
-                copencv_resize(crop.buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(crop.width), Int32(crop.height),
-                               Int32(crop.stride), 3, sized.buffer.bytes.assumingMemoryBound(to: UInt8.self),
-                               Int32(sized.width), Int32(sized.height), err, len)
-            }
-        }
+        let sized = try crop.resizedForModel(width: c.inputWidth, height: c.inputHeight)
         let w = c.inputWidth, h = c.inputHeight
         let channels = c.colorMode == "grey" ? 1 : 3
         let src = sized.buffer.bytes.assumingMemoryBound(to: UInt8.self)
@@ -268,5 +260,20 @@ public final class ONNXPlateReader {
                 }
             }
         }
+    }
+}
+
+extension Image {
+    /// This BGR24 picture at a model's input size (itself when it has that size already): `INTER_AREA` when it
+    /// shrinks both ways, else `INTER_LINEAR` (`copencv_resize`).
+    func resizedForModel(width: Int, height: Int) throws(ModelError) -> Image {
+        guard self.width != width || self.height != height else { return self }
+        let sized = Image(width: width, height: height, format: .bgr24)
+        try checkNet { err, len in
+            copencv_resize(buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(self.width), Int32(self.height),
+                           Int32(stride), 3, sized.buffer.bytes.assumingMemoryBound(to: UInt8.self),
+                           Int32(width), Int32(height), err, len)
+        }
+        return sized
     }
 }

@@ -445,7 +445,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             weights = probabilities.map { look.regionWeights($0, pool: pool) }
             for p in probabilities {
                 guard let i = p.indices.max(by: { p[$0] < p[$1] }), p[i] >= configuration.lookLengthsAbove else { continue }
-                lengths.formUnion(RegionTemplates.lengths(of: RegionTemplates.expand(look.configuration.families[i])))
+                lengths.formUnion(look.familyLengths[i])
             }
         }
         let outputs = try worker.reader.read(crops, allowed: hinted.isEmpty ? nil : RegionTemplates.alphabet(of: hinted), lengths: lengths)
@@ -457,7 +457,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
 
     /// A plate read from the reader's output for one crop: candidates, the region templates' choice, scores.
     private func interpret(_ output: (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]), crop: Image, marginY: Double,
-                           detection: PlateDetection, hinted: [String], lengths: Set<Int>, regionWeights: [String: Double]? = nil,
+                           detection: PlateDetection, hinted: [String], lengths: Set<Int>, regionWeights: [String: Double]?,
                            options: RecognitionOptions) -> PlateRead? {
         let (characters, fixed) = output
         let others = lengths.contains(characters.count) ? [] : fixed.filter { abs($0.count - characters.count) == 1 }

@@ -1,5 +1,4 @@
 import Foundation
-import COpenCV
 public import PlateCore
 
 /// What a plate's look says about where it is from (issue 16 item 6): a small CNN over the reader's colour crop gives
@@ -31,6 +30,10 @@ public final class PlateLookClassifier {
 
     /// The sidecar's settings.
     public let configuration: Configuration
+    /// The family (index in `configuration.families`) of every region a family covers.
+    private let familyOf: [String: Int]
+    /// The plate lengths of each family's templates.
+    let familyLengths: [Set<Int>]
     private let net: OpenCVNet
 
     /// Loads the model and checks with one run that it gives one probability per family.
@@ -43,6 +46,12 @@ public final class PlateLookClassifier {
         }
         net = try OpenCVNet(path: path)
         self.configuration = configuration
+        var familyOf: [String: Int] = [:]
+        for (i, family) in configuration.families.enumerated() {
+            for region in RegionTemplates.expand(family) where familyOf[region] == nil { familyOf[region] = i }
+        }
+        self.familyOf = familyOf
+        familyLengths = configuration.families.map { RegionTemplates.lengths(of: RegionTemplates.expand($0)) }
         let blank = Image(width: configuration.inputWidth, height: configuration.inputHeight, format: .bgr24)
         memset(blank.buffer.bytes, 0, blank.buffer.count)
         let out = try probabilities([blank])
@@ -58,15 +67,7 @@ public final class PlateLookClassifier {
         var input = [Float](repeating: 0, count: crops.count * 3 * plane)
         for (k, crop) in crops.enumerated() {
             precondition(crop.format == .bgr24, "the look model takes BGR24 crops")
-            var sized = crop
-            if crop.width != w || crop.height != h {
-                sized = Image(width: w, height: h, format: .bgr24)
-                try checkNet { err, len in
-                    copencv_resize(crop.buffer.bytes.assumingMemoryBound(to: UInt8.self), Int32(crop.width), Int32(crop.height),
-                                   Int32(crop.stride), 3, sized.buffer.bytes.assumingMemoryBound(to: UInt8.self),
-                                   Int32(w), Int32(h), err, len)
-                }
-            }
+            let sized = try crop.resizedForModel(width: w, height: h)
             let src = sized.buffer.bytes.assumingMemoryBound(to: UInt8.self)
             for y in 0..<h {
                 for x in 0..<w {
@@ -88,10 +89,6 @@ public final class PlateLookClassifier {
     /// evenly by its regions in the pool, mixed with `uniform` of the even spread over the whole pool so that a look
     /// the model gets wrong costs a read only when the characters are unsure too. Sums to 1 over the pool.
     public func regionWeights(_ probabilities: [Double], pool: [String], uniform: Double = 0.1) -> [String: Double] {
-        var familyOf: [String: Int] = [:]
-        for (i, family) in configuration.families.enumerated() {
-            for region in RegionTemplates.expand(family) where familyOf[region] == nil { familyOf[region] = i }
-        }
         var members = [Int](repeating: 0, count: configuration.families.count)
         for region in pool { if let f = familyOf[region] { members[f] += 1 } }
         // The mass of families with no region in the pool, and of regions in no family, goes to the even spread.

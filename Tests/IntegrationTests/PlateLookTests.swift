@@ -10,7 +10,6 @@ private typealias H = DecodeHarness
 /// changes in a hint-free read: the region the read is given.
 @Suite struct PlateLookTests {
     static var models: String { H.repositoryRoot.appendingPathComponent("Models").path }
-    static var fixtures: String { fixturesDirectory.path }
 
     static func classifier() throws -> PlateLookClassifier {
         let base = fixturesDirectory.appendingPathComponent("plate-look").path
