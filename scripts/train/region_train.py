@@ -20,7 +20,6 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -33,13 +32,13 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plates  # noqa: E402
+import runtime_crops as RC  # noqa: E402
 
 cv2.setNumThreads(1)
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DATASETS = os.path.join(REPO, "..", "shared", "datasets")
 FAMILIES = ["us", "eu", "br", "kr", "cn"]
-W, H = 100, 30          # the look model's input (the reader's 160x48 crop, shrunk with INTER_AREA)
-CW, CH = 160, 48        # the runtime's colour crop (ONNXPlateReader.crop)
+W, H = 100, 30          # the look model's input (the runtime's 160x48 crop, shrunk with INTER_AREA)
 
 
 def family(style: str) -> int:
@@ -47,22 +46,14 @@ def family(style: str) -> int:
 
 
 def cut(img, quad, rng, jitter=True):
-    """The runtime's crop of a plate quad (TL, TR, BR, BL) with margins, in colour, at W x H."""
-    q = np.asarray(quad, np.float32)
-    c = q.mean(0)
+    """The runtime's colour crop of a plate quad (TL, TR, BR, BL; runtime_crops.cut, the port of
+    ONNXPlateReader.crop) with margin, rotation, scale and shift jitter, shrunk to W x H as the runtime does."""
+    q = np.asarray(quad, np.float64)
     mx = rng.uniform(-0.02, 0.16) if jitter else 0.06
     my = rng.uniform(-0.02, 0.2) if jitter else 0.06
-    ux, uy = (q[1] - q[0] + q[2] - q[3]) / 2, (q[3] - q[0] + q[2] - q[1]) / 2
-    if jitter:
-        a = math.radians(rng.gauss(0, 2))
-        rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]], np.float32)
-        s = rng.gauss(1, 0.04)
-        q = (q - c) @ rot.T * s + c + ux * rng.gauss(0, 0.02) + uy * rng.gauss(0, 0.05)
-    grown = np.array([q[0] - ux * mx - uy * my, q[1] + ux * mx - uy * my, q[2] + ux * mx + uy * my, q[3] - ux * mx + uy * my],
-                     np.float32)
-    dst = np.array([[0, 0], [CW, 0], [CW, CH], [0, CH]], np.float32)
-    crop = cv2.warpPerspective(img, cv2.getPerspectiveTransform(grown, dst), (CW, CH), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+    shake = (rng.gauss(0, 2), rng.gauss(1, 0.04), rng.gauss(0, 0.02), rng.gauss(0, 0.05)) if jitter else None
+    box = (q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max())
+    crop = RC.cut(img, box, q, mx, my, shake, grey=False)
     return cv2.resize(crop, (W, H), interpolation=cv2.INTER_AREA)
 
 

@@ -205,8 +205,9 @@ def quad_of(box, corners):
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64)
 
 
-def cut(img, box, corners, mx, my, jitter=None):
-    """ONNXPlateReader.crop(marginX:marginY:) then the reader's BGR->grey: 48 x 160 uint8.
+def cut(img, box, corners, mx, my, jitter=None, grey=True):
+    """ONNXPlateReader.crop(marginX:marginY:) then the reader's BGR->grey: 48 x 160 uint8 (grey=False: the BGR crop,
+    48 x 160 x 3, as the runtime's colour checks and the look model see it).
     jitter: (angle degrees, scale, shift x, shift y as fractions of the plate) applied to the quad first."""
     q = quad_of(box, corners)
     if jitter is not None:
@@ -225,7 +226,7 @@ def cut(img, box, corners, mx, my, jitter=None):
     dst = np.array([[0, 0], [D.IN_W, 0], [D.IN_W, D.IN_H], [0, D.IN_H]], np.float32)
     m = cv2.getPerspectiveTransform(g, dst)
     out = cv2.warpPerspective(img, m, (D.IN_W, D.IN_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    return cv2.cvtColor(out, cv2.COLOR_BGR2GRAY) if grey else out
 
 
 def random_jitter(rng):
@@ -240,14 +241,15 @@ def random_jitter(rng):
 _LOG = []
 
 
-def _install_text_log():
-    """det_data.paste_plate draws plates without keeping their text: record (quad, text, style) per paste."""
+def _install_text_log(style=None):
+    """det_data.paste_plate draws plates without keeping their text: record (quad, text, style) per paste.
+    style: every plate of this style or family (plates.render_plate's); None: any, at the renderer's weights."""
     import plates
     orig = DD.paste_plate
 
     def render_logged(rng):
-        img, txt, style, c = plates.render_plate(rng)
-        _LOG.append([txt, style])
+        img, txt, style_drawn, c = plates.render_plate(rng, style)
+        _LOG.append([txt, style_drawn])
         return img, np.asarray(c, np.float32).reshape(4, 2)
 
     def paste_logged(img, rng, cx, cy, pw, yaw=None):

@@ -27,20 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import det_data as DD  # noqa: E402
 import ocr_data as D  # noqa: E402
-import plates  # noqa: E402
 import runtime_crops as RC  # noqa: E402
-
-
-def force_family(family: str) -> None:
-    """Every plate a scene pastes is of `family`, and its text is logged (as runtime_crops does)."""
-    RC._install_text_log()
-
-    def render(rng):
-        img, txt, style, c = plates.render_plate(rng, family)
-        RC._LOG.append([txt, style])
-        return img, np.asarray(c, np.float32).reshape(4, 2)
-
-    DD.render_plate_any = render
 
 
 def main() -> None:
@@ -52,7 +39,7 @@ def main() -> None:
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality")
     a = ap.parse_args()
 
-    force_family(a.family)
+    RC._install_text_log(a.family)   # every plate of the family, its text logged
     rng = random.Random(a.seed)
     np.random.seed(a.seed)
     ro = DD.load_ro("val")   # backgrounds no training crop saw
