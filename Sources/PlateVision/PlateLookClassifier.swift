@@ -30,10 +30,8 @@ public final class PlateLookClassifier {
 
     /// The sidecar's settings.
     public let configuration: Configuration
-    /// The family (index in `configuration.families`) of every region a family covers.
-    private let familyOf: [String: Int]
-    /// The plate lengths of each family's templates.
-    let familyLengths: [Set<Int>]
+    /// Region weights and plate lengths of the families.
+    let weights: FamilyWeights
     private let net: OpenCVNet
 
     /// Loads the model and checks with one run that it gives one probability per family.
@@ -46,12 +44,7 @@ public final class PlateLookClassifier {
         }
         net = try OpenCVNet(path: path)
         self.configuration = configuration
-        var familyOf: [String: Int] = [:]
-        for (i, family) in configuration.families.enumerated() {
-            for region in RegionTemplates.expand(family) where familyOf[region] == nil { familyOf[region] = i }
-        }
-        self.familyOf = familyOf
-        familyLengths = configuration.families.map { RegionTemplates.lengths(of: RegionTemplates.expand($0)) }
+        weights = FamilyWeights(families: configuration.families)
         let blank = Image(width: configuration.inputWidth, height: configuration.inputHeight, format: .bgr24)
         memset(blank.buffer.bytes, 0, blank.buffer.count)
         let out = try probabilities([blank])
@@ -85,21 +78,8 @@ public final class PlateLookClassifier {
         return (0..<crops.count).map { k in (0..<n).map { Double(out.values[k * n + $0]) } }
     }
 
-    /// The prior weight of each region of `pool` given a crop's family probabilities: a family's probability shared
-    /// evenly by its regions in the pool, mixed with `uniform` of the even spread over the whole pool so that a look
-    /// the model gets wrong costs a read only when the characters are unsure too. Sums to 1 over the pool.
+    /// The prior weight of each region of `pool` given a crop's family probabilities (`FamilyWeights.regionWeights`).
     public func regionWeights(_ probabilities: [Double], pool: [String], uniform: Double = 0.1) -> [String: Double] {
-        var members = [Int](repeating: 0, count: configuration.families.count)
-        for region in pool { if let f = familyOf[region] { members[f] += 1 } }
-        // The mass of families with no region in the pool, and of regions in no family, goes to the even spread.
-        let covered = zip(probabilities, members).reduce(0.0) { $0 + ($1.1 > 0 ? $1.0 : 0) }
-        let even = (uniform + (1 - uniform) * (1 - covered)) / Double(max(pool.count, 1))
-        var weights: [String: Double] = [:]
-        for region in pool {
-            var w = even
-            if let f = familyOf[region], members[f] > 0 { w += (1 - uniform) * probabilities[f] / Double(members[f]) }
-            weights[region] = w
-        }
-        return weights
+        weights.regionWeights(probabilities, pool: pool, uniform: uniform)
     }
 }

@@ -90,11 +90,14 @@ public struct RecognizerConfiguration: Sendable {
     public var scoreCalibration: ScoreCalibration?
 
     /// The plate-look model (`Models/region/plate-look.onnx`): without hints, the template prior weighs regions by
-    /// what the plate's look says (`PlateLookClassifier`); nil: every region alike.
+    /// what the plate's look says (`PlateLookClassifier`), in place of `shapePrior`; nil: the shape prior decides.
     public var look: (path: String, configuration: PlateLookClassifier.Configuration)?
-    /// A plate whose look gives one family at least this probability is read as that family's lengths are (the
-    /// reader's best readings of those lengths compete), as with hints.
-    public var lookLengthsAbove: Double = 0.8
+    /// Without hints, a plate whose look (or shape) gives one family at least this probability is read as if that
+    /// family had been hinted: its formats and lengths decide, as the user's `regions` would.
+    public var sureFamilyAbove: Double = 0.8
+    /// Without hints and without a look model, the plate's proportions weigh the regions (`PlateShapePrior`); nil:
+    /// every region alike.
+    public var shapePrior: PlateShapePrior? = PlateShapePrior()
 
     /// Creates a configuration.
     public init(detector: (path: String, configuration: DetectorModelConfiguration),

@@ -78,6 +78,7 @@ private typealias H = DecodeHarness
         let (looked, plain) = try await H.offPool { () -> ([String: (Int, Int)], [String: (Int, Int)]) in
             var plainConfiguration = withLookModel
             plainConfiguration.look = nil
+            plainConfiguration.shapePrior = nil    // the look against nothing, not against the plate's shape
             let withLook = try ONNXRecognizer(configuration: withLookModel), without = try ONNXRecognizer(configuration: plainConfiguration)
             var options = RecognitionOptions()
             options.cropped = true
