@@ -158,8 +158,10 @@ extension ONNXRecognizer {
             PlateCandidate(text: c.text, score: c.text.isEmpty ? 0 : pow(max(c.score, 0), 1 / Double(c.text.count)))
         }
         // With hints the score is the text's probability given the hinted format it fits (RegionResolver.formatScore).
+        // Not with a family only guessed from the plate's look or shape: the score stays the reader's own, so that the
+        // frames of one vehicle, some surely of a family and some not, score alike (a tracker keeps the best frame).
         var best = perCharacter(r.best)
-        if let format = r.formatScore { best = perCharacter(PlateCandidate(text: r.best.text, score: format)) }
+        if let format = r.formatScore, !guessed { best = perCharacter(PlateCandidate(text: r.best.text, score: format)) }
         guard best.text.count >= configuration.minimumCharacters else { return nil }
         return PlateRead(text: best.text, score: best.score, characterScores: characterScores,
                          candidates: [best] + r.candidates.dropFirst().map(perCharacter), region: r.region, matchesTemplate: r.matchesTemplate,

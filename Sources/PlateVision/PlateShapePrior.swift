@@ -15,7 +15,7 @@ public import PlateCore
 /// 3:1 plate reading `0DC9387` is read as the Brazilian `ODC9387` rather than an Alabama `0DC9387`; and a plate whose
 /// shape surely belongs to one family (`RecognizerConfiguration.sureFamilyAbove`) is read as `regions` naming that
 /// family would read it: its formats and lengths decide. Hint-free dev reads, mean over five crop margins: br 46.8 ->
-/// 90.5 %, us 74.3 -> 78.1 %, eu 82.5 -> 83.9 % (Models/ocr/README.md, "Session 16").
+/// 91.0 %, us 74.3 -> 77.7 %, eu 82.5 -> 84.3 % (Models/ocr/README.md, "Session 16").
 public struct PlateShapePrior: Sendable {
     /// A family: region code (`RegionTemplates.expand` knows it) and its plates' width over height.
     public struct Family: Sendable, Equatable {

@@ -141,7 +141,12 @@ struct AppConfig: Decodable {
         var detector: DetectorModelSection?
         var reader: ReaderModelSection?
         var vehicleDetector: VehicleModelSection?
-        enum CodingKeys: String, CodingKey { case models, workers, detector, reader, vehicleDetector = "vehicle_detector" }
+        /// Without `regions` hints, whether the plate's proportions stand in for them (`PlateShapePrior`; default on).
+        /// Off for cameras that see plates from far to the side, where a plate looks a family narrower.
+        var shapePrior: Bool?
+        enum CodingKeys: String, CodingKey {
+            case models, workers, detector, reader, vehicleDetector = "vehicle_detector", shapePrior = "shape_prior"
+        }
     }
     /// A user-supplied YOLO vehicle model: `path`, input size, `format` (default yolov8), `labels` (default COCO).
     struct VehicleModelSection: Decodable {

@@ -51,6 +51,7 @@ struct ModelOptions: ParsableArguments {
             if let r = ownReader { configuration.reader = try Self.reader(r, resolve: resolve) }
         }
         if let v = section?.vehicleDetector { configuration.vehicleDetector = (resolve(v.path), v.configuration) }
+        if section?.shapePrior == false { configuration.shapePrior = nil }
         if calibratedScores { configuration.scoreCalibration = try ScoreCalibration.bundled(in: resolvedDirectory()) }
         adjust(&configuration)
         return try ONNXRecognizer(configuration: configuration)

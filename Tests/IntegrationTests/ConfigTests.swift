@@ -89,6 +89,20 @@ import PlateCore
         }
     }
 
+    @Test func theShapePriorIsOnUnlessTheConfigTurnsItOff() throws {
+        let models = ["--models", DecodeHarness.repositoryRoot.appendingPathComponent("Models").path]
+        var seen: [Bool] = []
+        for text in [#"{"recognizer": {"workers": 1}}"#, #"{"recognizer": {"workers": 1, "shape_prior": true}}"#,
+                     #"{"recognizer": {"workers": 1, "shape_prior": false}}"#] {
+            let config = try AppConfig.parse(Data(text.utf8), source: "shape.json")
+            _ = try ModelOptions.parse(models).makeRecognizer(section: config.recognizer) { seen.append($0.shapePrior != nil) }
+        }
+        #expect(seen == [true, true, false])
+        #expect(throws: (any Error).self) {
+            try AppConfig.parse(Data(#"{"recognizer": {"shape_prior": "no"}}"#.utf8), source: "bad.json")
+        }
+    }
+
     @Test func aConfiguredVehicleModelGivesTypedColouredVehicles() throws {
         let config = try AppConfig.parse(Data("""
         {"recognizer": {"workers": 1,
