@@ -127,13 +127,7 @@ public final class ONNXPlateReader {
     /// `marginY` of its height above and below (negative values shrink it).
     public func crop(_ image: Image, box: BoundingBox, corners: Quad?, marginX: Double, marginY: Double) throws(ModelError) -> Image {
         let c = configuration
-        var quad: [Point]
-        if let q = corners, Self.isPlausible(q, box: box) {
-            quad = [q.topLeft, q.topRight, q.bottomRight, q.bottomLeft]
-        } else {
-            quad = [Point(x: box.xmin, y: box.ymin), Point(x: box.xmax, y: box.ymin),
-                    Point(x: box.xmax, y: box.ymax), Point(x: box.xmin, y: box.ymax)]
-        }
+        var quad = Self.plateQuad(box: box, corners: corners).corners
         // Grow the quad about its centre along its own axes (left→right and top→bottom edges).
         let (tl, tr, br, bl) = (quad[0], quad[1], quad[2], quad[3])
         let ux = Point(x: ((tr.x - tl.x) + (br.x - bl.x)) / 2, y: ((tr.y - tl.y) + (br.y - bl.y)) / 2)
@@ -150,6 +144,13 @@ public final class ONNXPlateReader {
                               Int32(out.width), Int32(out.height), err, len)
         }
         return out
+    }
+
+    /// The plate's outline a crop follows: the detector's corners when they are plausible, else the box's.
+    static func plateQuad(box: BoundingBox, corners: Quad?) -> Quad {
+        if let q = corners, isPlausible(q, box: box) { return q }
+        return Quad(topLeft: Point(x: box.xmin, y: box.ymin), topRight: Point(x: box.xmax, y: box.ymin),
+                    bottomRight: Point(x: box.xmax, y: box.ymax), bottomLeft: Point(x: box.xmin, y: box.ymax))
     }
 
     /// Corners are used only when they form a convex quad that roughly agrees with the box.

@@ -142,7 +142,7 @@ extension ONNXRecognizer {
         // The band only weighs Brazil's templates: no need to look for it when the hints leave Brazil out.
         let band = hinted.isEmpty || hinted.contains("br") ? PlateColor.hasTopBlueBand(crop, marginY: marginY) : nil
         // `region: strict` keeps its meaning for the user, who named no regions: a read must fit some region's template.
-        let guessed = hints != options.regions
+        let guessed = guess != nil
         let (resolution, verdict) = resolver.resolve(candidates, hints: hints, strict: options.regionStrict && !guessed,
                                                     characters: characters, otherReadings: others, topBlueBand: band,
                                                     regionWeights: regionWeights)

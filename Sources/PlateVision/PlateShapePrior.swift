@@ -37,16 +37,13 @@ public struct PlateShapePrior: Sendable {
 
     public init() {}
 
-    /// The quad's width over its height: the mean of its top and bottom edges over the mean of its sides; the box's
-    /// when the corners are missing or implausible (`ONNXPlateReader.isPlausible`, as the crop does).
+    /// The plate's width over its height: the mean of its top and bottom edges over the mean of its sides, on the
+    /// outline the crop follows (`ONNXPlateReader.plateQuad`: the corners when plausible, else the box).
     public static func aspect(box: BoundingBox, corners: Quad?) -> Double? {
-        func length(_ a: Point, _ b: Point) -> Double { ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() }
-        if let q = corners, ONNXPlateReader.isPlausible(q, box: box) {
-            let w = (length(q.topLeft, q.topRight) + length(q.bottomLeft, q.bottomRight)) / 2
-            let h = (length(q.topLeft, q.bottomLeft) + length(q.topRight, q.bottomRight)) / 2
-            return h > 0 && w > 0 ? w / h : nil
-        }
-        return box.height > 0 && box.width > 0 ? box.width / box.height : nil
+        let q = ONNXPlateReader.plateQuad(box: box, corners: corners)
+        let w = (q.topLeft.distance(to: q.topRight) + q.bottomLeft.distance(to: q.bottomRight)) / 2
+        let h = (q.topLeft.distance(to: q.bottomLeft) + q.topRight.distance(to: q.bottomRight)) / 2
+        return h > 0 && w > 0 ? w / h : nil
     }
 
     /// Each family's probability (in `families` order) for a plate of this aspect, families equally likely before it
