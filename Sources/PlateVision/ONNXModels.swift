@@ -12,6 +12,8 @@ public final class ONNXPlateDetector {
     public let path: String
     private let net: OpenCVNet
     private var blob: [Float]
+    /// How many times the model has run (a speed figure that does not hang on the machine's load: `eval`).
+    public private(set) var runs = 0
 
     /// Loads the model and checks, with one run on a blank input, that its output fits the configuration.
     /// A model that does not fit throws `ModelError.mismatch` naming the difference.
@@ -41,6 +43,7 @@ public final class ONNXPlateDetector {
     public func detect(in image: Image, threshold: Double, nmsThreshold: Double = 0.45,
                        keepAllClasses: Bool = false) throws(ModelError) -> [PlateDetection] {
         precondition(image.format == .bgr24, "the detector takes BGR24 images")
+        runs += 1
         let c = configuration
         var scale: Float = 1
         var padX: Int32 = 0, padY: Int32 = 0
@@ -85,6 +88,8 @@ public final class ONNXPlateReader {
     /// The model file.
     public let path: String
     private let net: OpenCVNet
+    /// How many crops the model has read (batched or not).
+    public private(set) var runs = 0
 
     /// Loads the model and checks, with one run on a blank input, that its output fits the configuration.
     public init(path: String, configuration: ReaderModelConfiguration) throws(ModelError) {
@@ -192,11 +197,8 @@ public final class ONNXPlateReader {
             start = end
         }
         return outputs.map { output in
-            let greedy = ReaderOutputDecoder.decode(output, configuration: configuration, allowed: allowed)
-            let fixed = lengths.sorted().filter { $0 != greedy.count }.compactMap {
-                ReaderOutputDecoder.decodeCTC(output, configuration: configuration, length: $0, allowed: allowed)
-            }
-            return (greedy, fixed)
+            guard configuration.format == .ctc else { return (ReaderOutputDecoder.decode(output, configuration: configuration, allowed: allowed), []) }
+            return ReaderOutputDecoder.decodeCTC(output, configuration: configuration, lengths: lengths, allowed: allowed)
         }
     }
 
@@ -207,6 +209,7 @@ public final class ONNXPlateReader {
         let w = c.inputWidth, h = c.inputHeight
         let channels = c.colorMode == "grey" ? 1 : 3
         let n = crops.count
+        runs += n
         var pixels = [UInt8](repeating: 0, count: n * w * h * channels)      // NHWC
         for (i, crop) in crops.enumerated() {
             try pixels.withUnsafeMutableBufferPointer { buffer throws(ModelError) in

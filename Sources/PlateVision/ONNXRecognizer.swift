@@ -63,6 +63,33 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         self.available = workers
     }
 
+    /// Model runs so far, over every worker: what a picture costs in model time, counted rather than timed.
+    public struct ModelRuns: Sendable, Equatable {
+        /// The first pass (the main and the shaped detectors: whole pictures, search windows aside, and tiles).
+        public var firstPass = 0
+        /// The second or close looks (the refiner model), and the first pass over search windows.
+        public var looks = 0
+        /// Crops read.
+        public var reads = 0
+        public init(firstPass: Int = 0, looks: Int = 0, reads: Int = 0) {
+            self.firstPass = firstPass
+            self.looks = looks
+            self.reads = reads
+        }
+    }
+
+    /// The model runs of every worker so far; call it while no picture is being recognized (a worker on loan is
+    /// not counted).
+    public func modelRuns() -> ModelRuns {
+        idle.lock()
+        defer { idle.unlock() }
+        return available.reduce(into: ModelRuns()) { total, worker in
+            total.firstPass += worker.detector.runs + worker.shaped.reduce(0) { $0 + $1.runs }
+            total.looks += worker.refiner?.runs ?? 0
+            total.reads += worker.reader.runs
+        }
+    }
+
     private func withWorker<T>(_ body: (Worker) throws -> T) rethrows -> T {
         idle.lock()
         while available.isEmpty { idle.wait() }

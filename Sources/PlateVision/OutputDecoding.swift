@@ -145,41 +145,8 @@ public enum ReaderOutputDecoder {
         let alphabet = Array(c.alphabet)
         switch c.format {
         case .ctc:
-            let classes = alphabet.count + 1
-            let rows = ctcRows(output, configuration: c, allowed: allowed)
-            // Greedy path; a character is a run of equal non-blank argmaxes; its distribution is taken
-            // at the step where that character peaks.
-            var result: [CharacterAlternatives] = []
-            var previous = c.blank
-            var peak: (step: Int, p: Float)? = nil
-            func close() {
-                guard let pk = peak else { return }
-                let row = rows[pk.step]
-                var choices: [(character: Character, probability: Float)] = []
-                for (k, p) in row.enumerated() where k != c.blank {
-                    let index = k < c.blank ? k : k - 1
-                    choices.append((alphabet[index], p))
-                }
-                choices.sort { $0.probability > $1.probability }
-                // Raw probabilities at the peak (blank left out): the first is the character's confidence.
-                result.append(CharacterAlternatives(Array(choices.prefix(alternatives))))
-                peak = nil
-            }
-            for (t, row) in rows.enumerated() {
-                var best = 0
-                for k in 1..<classes where row[k] > row[best] { best = k }
-                if best == c.blank {
-                    close()
-                } else if best != previous {
-                    close()
-                    peak = (t, row[best])
-                } else if let pk = peak, row[best] > pk.p {
-                    peak = (t, row[best])
-                }
-                previous = best
-            }
-            close()
-            return result
+            return decode(rows: ctcRows(output, configuration: c, allowed: allowed), configuration: c, alphabet: alphabet,
+                          alternatives: alternatives)
         case .slots:
             let a = alphabet.count, slots = c.slots ?? output.values.count / a
             let pad = c.padChar.flatMap(\.first)
@@ -194,6 +161,68 @@ public enum ReaderOutputDecoder {
             }
             return result
         }
+    }
+
+    /// The greedy reading and the best reading of each of `lengths` (other than the greedy one's) of one CTC output, from
+    /// one pass over its steps (masked to `allowed`) shared by all of them.
+    public static func decodeCTC(_ output: Tensor, configuration c: ReaderModelConfiguration, lengths: Set<Int>,
+                                 alternatives: Int = 8, allowed: Set<Character>? = nil)
+        -> (greedy: [CharacterAlternatives], fixed: [[CharacterAlternatives]]) {
+        let alphabet = Array(c.alphabet)
+        let rows = ctcRows(output, configuration: c, allowed: allowed)
+        let greedy = decode(rows: rows, configuration: c, alphabet: alphabet, alternatives: alternatives)
+        let fixed = lengths.sorted().filter { $0 != greedy.count }.compactMap {
+            decodeCTC(rows: rows, configuration: c, alphabet: alphabet, length: $0, alternatives: alternatives)
+        }
+        return (greedy, fixed)
+    }
+
+    /// The `count` likeliest characters of a CTC step (blank left out), most likely first; equal probabilities keep the
+    /// alphabet's order (as a stable sort of the whole row would).
+    static func topChoices(_ row: [Float], blank: Int, alphabet: [Character], count: Int) -> [(character: Character, probability: Float)] {
+        var top: [Int] = []
+        top.reserveCapacity(count + 1)
+        for k in row.indices where k != blank {
+            let p = row[k]
+            if top.count == count, let last = top.last, row[last] >= p { continue }
+            // After every kept step at least as likely: ties stay in row order.
+            var at = top.count
+            while at > 0 && row[top[at - 1]] < p { at -= 1 }
+            top.insert(k, at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top.map { k in (alphabet[k < blank ? k : k - 1], row[k]) }
+    }
+
+    /// Greedy decoding of `ctcRows`.
+    static func decode(rows: [[Float]], configuration c: ReaderModelConfiguration, alphabet: [Character], alternatives: Int) -> [CharacterAlternatives] {
+        let classes = alphabet.count + 1
+        // Greedy path; a character is a run of equal non-blank argmaxes; its distribution is taken
+        // at the step where that character peaks.
+        var result: [CharacterAlternatives] = []
+        var previous = c.blank
+        var peak: (step: Int, p: Float)? = nil
+        func close() {
+            guard let pk = peak else { return }
+            // Raw probabilities at the peak (blank left out): the first is the character's confidence.
+            result.append(CharacterAlternatives(topChoices(rows[pk.step], blank: c.blank, alphabet: alphabet, count: alternatives)))
+            peak = nil
+        }
+        for (t, row) in rows.enumerated() {
+            var best = 0
+            for k in 1..<classes where row[k] > row[best] { best = k }
+            if best == c.blank {
+                close()
+            } else if best != previous {
+                close()
+                peak = (t, row[best])
+            } else if let pk = peak, row[best] > pk.p {
+                peak = (t, row[best])
+            }
+            previous = best
+        }
+        close()
+        return result
     }
 
     /// The per-step probabilities of a CTC output, with characters outside `allowed` taken out and the rest
@@ -224,7 +253,14 @@ public enum ReaderOutputDecoder {
                                  alternatives: Int = 8, allowed: Set<Character>? = nil) -> [CharacterAlternatives]? {
         guard c.format == .ctc, length > 0 else { return nil }
         let alphabet = Array(c.alphabet)
-        let rows = ctcRows(output, configuration: c, allowed: allowed)
+        return decodeCTC(rows: ctcRows(output, configuration: c, allowed: allowed), configuration: c, alphabet: alphabet,
+                         length: length, alternatives: alternatives)
+    }
+
+    /// `decodeCTC(_:configuration:length:alternatives:allowed:)` from the output's `ctcRows`.
+    static func decodeCTC(rows: [[Float]], configuration c: ReaderModelConfiguration, alphabet: [Character], length: Int,
+                          alternatives: Int) -> [CharacterAlternatives]? {
+        guard length > 0 else { return nil }
         let steps = rows.count, classes = alphabet.count + 1
         guard steps >= length else { return nil }
         var label = [Int](repeating: 0, count: steps)
@@ -277,11 +313,7 @@ public enum ReaderOutputDecoder {
             if t > 0 { state = from[at(t, k, state % 2)] }
         }
         return (1...length).map { k in
-            let row = rows[peaks[k]]
-            var choices: [(character: Character, probability: Float)] = []
-            for (j, p) in row.enumerated() where j != c.blank { choices.append((alphabet[j < c.blank ? j : j - 1], p)) }
-            choices.sort { $0.probability > $1.probability }
-            return CharacterAlternatives(Array(choices.prefix(alternatives)))
+            CharacterAlternatives(topChoices(rows[peaks[k]], blank: c.blank, alphabet: alphabet, count: alternatives))
         }
     }
 

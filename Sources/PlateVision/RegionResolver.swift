@@ -105,15 +105,21 @@ public struct RegionResolver: Sendable {
     /// took for 0 (0 at 0.9, O at 0.08) is an O at 0.8 once the format says a letter goes there, where the plain
     /// product counts it as a 0.08 character; a character the format does not question keeps its probability.
     static func formatScore(_ text: String, reading: [CharacterAlternatives], regions: [String]) -> Double {
-        let chars = Array(text)
+        let coded = RegionTemplates.CodedText(text)
+        let chars = coded.characters
         guard chars.count == reading.count else { return 0 }
+        let choiceCodes = reading.map(Self.codes)
         var best = 0.0
         for region in regions {
-            for slots in RegionTemplates.slots(region: region, length: chars.count) where zip(slots, chars).allSatisfy({ $0.contains($1) }) {
+            for template in RegionTemplates.compiled(region: region, length: chars.count) where template.fits(coded) {
                 var score = 1.0
-                for ((allowed, c), alternatives) in zip(zip(slots, chars), reading) {
+                for (i, alternatives) in reading.enumerated() {
+                    let c = chars[i]
                     let p = Double(alternatives.choices.first { $0.character == c }?.probability ?? 0)
-                    let excluded = alternatives.choices.filter { !allowed.contains($0.character) }.reduce(0.0) { $0 + Double($1.probability) }
+                    var excluded = 0.0
+                    for (j, choice) in alternatives.choices.enumerated() where !template.allows(i, choice.character, code: choiceCodes[i][j]) {
+                        excluded += Double(choice.probability)
+                    }
                     score *= excluded < 1 ? min(1, p / (1 - excluded)) : 0
                 }
                 best = max(best, score)
@@ -127,15 +133,13 @@ public struct RegionResolver: Sendable {
     /// (vanity plates, unknown formats) so a confident read that fits no template still stands.
     static func prior(_ text: String, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil,
                       weights: [String: Double]? = nil) -> Double {
-        let length = text.count
+        let coded = RegionTemplates.CodedText(text)
+        let length = coded.characters.count
         var total = 0.05 * pow(36, -Double(length))
-        let chars = Array(text)
         for region in matching {
             var best = 0.0
-            for slots in RegionTemplates.slots(region: region, length: length)
-            where zip(slots, chars).allSatisfy({ $0.contains($1) }) {
-                best = max(best, Self.styleWeight(region: region, slots: slots, topBlueBand: topBlueBand)
-                                 / slots.reduce(1.0) { $0 * Double($1.count) })
+            for template in RegionTemplates.compiled(region: region, length: length) where template.fits(coded) {
+                best = max(best, Self.styleWeight(region: region, slots: template.slots, topBlueBand: topBlueBand) / template.combinations)
             }
             total += best * (weights?[region] ?? 1 / Double(max(poolSize, 1)))
         }
@@ -155,19 +159,30 @@ public struct RegionResolver: Sendable {
     /// The best spelling of each template (of `regions`) that has as many characters as the read, best first.
     static func constrained(_ characters: [CharacterAlternatives], regions: [String]) -> [PlateCandidate] {
         var best: [String: Double] = [:]
+        let choiceCodes = characters.map(Self.codes)
         for region in regions {
-            for slots in RegionTemplates.slots(region: region, length: characters.count) {
-                var text = ""
+            for template in RegionTemplates.compiled(region: region, length: characters.count) {
+                var picks: [Character] = []
+                picks.reserveCapacity(characters.count)
                 var score = 1.0
-                for (allowed, alternatives) in zip(slots, characters) {
-                    guard let pick = alternatives.choices.first(where: { allowed.contains($0.character) }) else { score = 0; break }
-                    text.append(pick.character)
-                    score *= Double(pick.probability)
+                for (i, alternatives) in characters.enumerated() {
+                    let codes = choiceCodes[i]
+                    guard let j = alternatives.choices.indices.first(where: { template.allows(i, alternatives.choices[$0].character, code: codes[$0]) })
+                    else { score = 0; break }
+                    picks.append(alternatives.choices[j].character)
+                    score *= Double(alternatives.choices[j].probability)
                 }
-                if score > 0, score > best[text] ?? 0 { best[text] = score }
+                guard score > 0 else { continue }
+                let text = String(picks)
+                if score > best[text] ?? 0 { best[text] = score }
             }
         }
         return best.map { PlateCandidate(text: $0.key, score: $0.value) }.sorted { $0.score > $1.score }
+    }
+
+    /// The `RegionTemplates.latinCode` of each of a position's choices.
+    private static func codes(_ alternatives: CharacterAlternatives) -> [Int8] {
+        alternatives.choices.map { RegionTemplates.latinCode($0.character).map(Int8.init) ?? -1 }
     }
 
     /// The region a read comes from, never none (Plate Recognizer always answers one), with a score that says how sure

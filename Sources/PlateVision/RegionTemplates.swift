@@ -118,7 +118,11 @@ public enum RegionTemplates {
     }()
 
     /// Every known region code, sorted.
-    public static var codes: [String] { patterns.keys.sorted() }
+    public static let codes: [String] = patterns.keys.sorted()
+
+    /// The regions `us` and `eu` stand for.
+    private static let states = codes.filter { $0.hasPrefix("us-") }
+    private static let europe = codes.filter { !$0.contains("-") && !["br", "kr", "cn"].contains($0) }
 
     /// Whether `code` names a region or a country group (`us`, `eu`) this table knows.
     public static func isKnown(_ code: String) -> Bool { !expand(code).isEmpty }
@@ -127,18 +131,15 @@ public enum RegionTemplates {
     public static func expand(_ hint: String) -> [String] {
         let code = hint.lowercased()
         if patterns[code] != nil { return [code] }
-        if code == "us" { return codes.filter { $0.hasPrefix("us-") } }
-        if code == "eu" { return codes.filter { !$0.contains("-") && !["br", "kr", "cn"].contains($0) } }
+        if code == "us" { return states }
+        if code == "eu" { return europe }
         return []
     }
 
     /// Whether `text` (upper case, no separators) matches a template of `region`.
     /// (Checked against the fixed-length expansions, much faster than the regular expressions.)
     public static func matches(_ text: String, region: String) -> Bool {
-        let chars = Array(text)
-        return slots(region: region, length: chars.count).contains { slots in
-            zip(slots, chars).allSatisfy { $0.contains($1) }
-        }
+        matches(CodedText(text), region: region)
     }
 
     /// The same answer from the compiled regular expressions (kept to check the expansions against).
@@ -148,7 +149,8 @@ public enum RegionTemplates {
 
     /// Regions whose templates `text` matches, sorted.
     public static func matchingRegions(_ text: String, among candidates: [String]? = nil) -> [String] {
-        (candidates ?? codes).filter { matches(text, region: $0) }
+        let coded = CodedText(text)
+        return (candidates ?? codes).filter { matches(coded, region: $0) }
     }
 
     /// Translates one pattern into an anchored regular expression.
@@ -210,6 +212,9 @@ extension RegionTemplates {
 
     /// Cached expansions of every template of `region` at `length`.
     public static func slots(region: String, length: Int) -> [Slots] {
+        if compiledLengths.contains(length), let byLength = slotTable[region] ?? slotTable[region.lowercased()] {
+            return byLength[length]
+        }
         let key = "\(region.lowercased())/\(length)"
         slotCache.lock()
         if let hit = slotCacheStore[key] { slotCache.unlock(); return hit }
@@ -278,7 +283,7 @@ extension RegionTemplates {
 
     /// The plate lengths (1...12) some template of `regions` has.
     public static func lengths(of regions: [String]) -> Set<Int> {
-        Set((1...12).filter { length in regions.contains { !slots(region: $0, length: length).isEmpty } })
+        Set(compiledLengths.filter { length in regions.contains { !slots(region: $0, length: length).isEmpty } })
     }
 
     private struct Token { var alternatives: [Slots]; var min = 1; var max = 1 }

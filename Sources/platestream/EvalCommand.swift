@@ -98,6 +98,7 @@ struct EvalCommand: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 print(stats.row)
+                print(stats.runsLine)
             }
             tables.append((stats.name, stats.reliability))
         }
@@ -128,6 +129,8 @@ struct EvalCommand: ParsableCommand {
         var name = ""
         var images = 0, plates = 0, textPlates = 0, detected = 0, exact = 0, folded = 0, topN = 0, falsePositives = 0
         var milliseconds: [Double] = [], detectMilliseconds: [Double] = [], readMilliseconds: [Double] = []
+        /// The models' runs over the set (the speed figure that does not hang on the machine's load).
+        var runs = ONNXRecognizer.ModelRuns()
         /// The reads of labelled plates (those found and read), by score.
         var reliability = ReliabilityTable()
 
@@ -144,7 +147,14 @@ struct EvalCommand: ParsableCommand {
              "false_positives_per_image": images == 0 ? 0 : (Double(falsePositives) / Double(images) * 100).rounded() / 100,
              "median_ms": quantile(0.5), "p90_ms": quantile(0.9),
              "median_detect_ms": quantile(0.5, of: detectMilliseconds), "median_read_ms": quantile(0.5, of: readMilliseconds),
+             "runs_per_image": ["first_pass": perImage(runs.firstPass), "looks": perImage(runs.looks), "reads": perImage(runs.reads)],
              "calibration": EvalCommand.json(reliability)]
+        }
+        func perImage(_ n: Int) -> Double { images == 0 ? 0 : (Double(n) / Double(images) * 100).rounded() / 100 }
+        /// The models' runs per picture, under the row.
+        var runsLine: String {
+            String(format: "%-10@ model runs per image: first pass %.2f, looks %.2f, crops read %.2f", "" as NSString,
+                   perImage(runs.firstPass), perImage(runs.looks), perImage(runs.reads))
         }
         var row: String {
             let fp = images == 0 ? 0 : Double(falsePositives) / Double(images)
@@ -167,6 +177,7 @@ struct EvalCommand: ParsableCommand {
         }
         var stats = SetStats()
         stats.name = base.lastPathComponent
+        let before = recognizer.modelRuns()
         let decoder = JSONDecoder()
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
             let label = try decoder.decode(Label.self, from: Data(line))
@@ -215,6 +226,9 @@ struct EvalCommand: ParsableCommand {
             }
             stats.falsePositives += result.plates.count - matched.count
         }
+        let after = recognizer.modelRuns()
+        stats.runs = ONNXRecognizer.ModelRuns(firstPass: after.firstPass - before.firstPass, looks: after.looks - before.looks,
+                                              reads: after.reads - before.reads)
         return stats
     }
 }

@@ -47,6 +47,12 @@ private typealias H = DecodeHarness
 
         // The printed table, recomputed from those reads.
         let out = r.stdout.split(separator: "\n").map(String.init)
+        // Under the row, the models' runs per picture: crops are read as they are (no first pass, no look), each once at
+        // least and at most once per crop margin (the standard one and two extra).
+        let runs = try #require(out.first { $0.contains("model runs per image:") })
+        let counts = runs.components(separatedBy: ":")[1].split(separator: ",").compactMap { Double($0.split(separator: " ").last ?? "") }
+        #expect(counts.count == 3 && counts[0] == 0 && counts[1] == 0, "\(runs)")
+        #expect(counts.count == 3 && (1...3).contains(counts[2]), "\(runs)")
         let start = try #require(out.firstIndex { $0.hasPrefix("calibration of tiny") })
         #expect(out[start + 1].hasPrefix("score"))
         var ece = 0.0

@@ -57,6 +57,28 @@ import Testing
         }
     }
 
+    @Test func theCompiledTemplatesAnswerAsTheirSetsDo() {
+        // The masks built once stand for the sets in every hot path; they must agree everywhere, Hangul and Chinese
+        // positions included, and past the table's lengths (expanded on demand).
+        let texts = ["ABC1234", "ABC1D23", "7ABC123", "12가3456", "서울12가3456", "粤BD12345", "AB12CDE", "A", "ABCDEFGHIJKLM1"]
+        for region in RegionTemplates.codes {
+            for length in 1...14 {
+                let compiled = RegionTemplates.compiled(region: region, length: length)
+                #expect(compiled.map(\.slots) == RegionTemplates.slots(region: region, length: length))
+                for template in compiled {
+                    #expect(template.combinations == template.slots.reduce(1.0) { $0 * Double($1.count) })
+                }
+            }
+            for text in texts {
+                let coded = RegionTemplates.CodedText(text)
+                let bySets = RegionTemplates.slots(region: region, length: coded.characters.count).contains { zip($0, coded.characters).allSatisfy { $0.contains($1) } }
+                #expect(RegionTemplates.matches(text, region: region) == bySets, "\(text) \(region)")
+            }
+        }
+        #expect(RegionTemplates.slots(region: "BR", length: 7) == RegionTemplates.slots(region: "br", length: 7))
+        #expect(RegionTemplates.expand("us") == RegionTemplates.codes.filter { $0.hasPrefix("us-") })
+    }
+
     @Test func expansionsSpellEachPosition() {
         let br = RegionTemplates.expansions(of: "@@@#@##", length: 7)
         #expect(br.count == 1 && br[0][3] == Set("0123456789") && br[0][4].contains("Q"))

@@ -88,6 +88,43 @@ import PlateCore
         #expect(ReaderOutputDecoder.decodeCTC(tensor, configuration: c, length: 8) == nil)   // more than the steps
     }
 
+    @Test func theTopAlternativesAreAStableSortsFirstOnes() {
+        // Ties (a masked alphabet leaves many zeros) keep the alphabet's order, as a stable sort of the whole row does.
+        let alphabet = Array("ABCDEFGHIJ")
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<200 {
+            let row: [Float] = (0...alphabet.count).map { _ in trial % 2 == 0 ? Float(Int.random(in: 0...3, using: &rng)) / 4 : Float.random(in: 0...1, using: &rng) }
+            let blank = Int.random(in: 0...alphabet.count, using: &rng)
+            let count = Int.random(in: 1...12, using: &rng)
+            var all: [(character: Character, probability: Float)] = []
+            for (k, p) in row.enumerated() where k != blank { all.append((alphabet[k < blank ? k : k - 1], p)) }
+            let sorted = Array(all.enumerated().sorted { ($0.element.probability, -$0.offset) > ($1.element.probability, -$1.offset) }.map(\.element).prefix(count))
+            let top = ReaderOutputDecoder.topChoices(row, blank: blank, alphabet: alphabet, count: count)
+            #expect(top.map(\.character) == sorted.map(\.character) && top.map(\.probability) == sorted.map(\.probability), "\(row) \(blank) \(count)")
+        }
+    }
+
+    @Test func oneDecodeOfAnOutputGivesWhatSeparateDecodesGive() {
+        let c = ReaderModelConfiguration(format: .ctc, inputWidth: 32, inputHeight: 16, colorMode: "grey", alphabet: "ABC12")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let steps = (0..<12).map { _ -> [Float] in
+                let raw = (0..<6).map { _ in Float.random(in: 0...1, using: &rng) }
+                return raw.map { $0 / raw.reduce(0, +) }
+            }
+            let tensor = Tensor(shape: [1, 12, 6], values: steps.flatMap { $0 })
+            for allowed in [nil, Set<Character>("AB1")] {
+                let joint = ReaderOutputDecoder.decodeCTC(tensor, configuration: c, lengths: [2, 4, 5], allowed: allowed)
+                let greedy = ReaderOutputDecoder.decode(tensor, configuration: c, allowed: allowed)
+                #expect(joint.greedy == greedy)
+                let separate = [2, 4, 5].filter { $0 != greedy.count }.compactMap {
+                    ReaderOutputDecoder.decodeCTC(tensor, configuration: c, length: $0, allowed: allowed)
+                }
+                #expect(joint.fixed == separate)
+            }
+        }
+    }
+
     @Test func slotsDropPaddingAndApplySoftmaxToLogits() throws {
         let c = try ReaderModelConfiguration.fastPlateOCR(yaml: "max_plate_slots: 3\nalphabet: 'AB_'\npad_char: '_'\nimg_height: 8\nimg_width: 16\n")
         #expect(c.format == .slots && c.slots == 3 && c.colorMode == "grey")
