@@ -11,11 +11,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let reader: ONNXPlateReader
         let vehicles: ONNXPlateDetector?
         let refiner: ONNXPlateDetector?
+        /// The second look's own model (`RecognizerConfiguration.secondLookRefiner`), else the refiner.
+        let secondLook: ONNXPlateDetector?
         let shaped: [ONNXPlateDetector]
         let look: PlateLookClassifier?
         init(detector: ONNXPlateDetector, reader: ONNXPlateReader, vehicles: ONNXPlateDetector?, refiner: ONNXPlateDetector?,
-             shaped: [ONNXPlateDetector], look: PlateLookClassifier?) {
+             secondLook: ONNXPlateDetector?, shaped: [ONNXPlateDetector], look: PlateLookClassifier?) {
             self.detector = detector
+            self.secondLook = secondLook
             self.look = look
             self.shaped = shaped
             self.reader = reader
@@ -52,13 +55,17 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
             if let r = configuration.refiner {
                 refiner = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
             }
+            var secondLook: ONNXPlateDetector?
+            if let r = configuration.secondLookRefiner, refiner != nil {
+                secondLook = try ONNXPlateDetector(path: r.path, configuration: r.configuration)
+            }
             var look: PlateLookClassifier?
             if let l = configuration.look { look = try PlateLookClassifier(path: l.path, configuration: l.configuration) }
             let shaped = try configuration.shapedDetectors.map { s throws(ModelError) in try ONNXPlateDetector(path: s.path, configuration: s.configuration) }
             workers.append(Worker(
                 detector: try ONNXPlateDetector(path: configuration.detector.path, configuration: configuration.detector.configuration),
                 reader: try ONNXPlateReader(path: configuration.reader.path, configuration: configuration.reader.configuration),
-                vehicles: vehicles, refiner: refiner, shaped: shaped, look: look))
+                vehicles: vehicles, refiner: refiner, secondLook: secondLook, shaped: shaped, look: look))
         }
         self.available = workers
     }
@@ -71,10 +78,13 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         public var looks = 0
         /// Crops read.
         public var reads = 0
-        public init(firstPass: Int = 0, looks: Int = 0, reads: Int = 0) {
+        /// Of the looks, those the second look's own model ran (`RecognizerConfiguration.secondLookRefiner`).
+        public var secondLookModel = 0
+        public init(firstPass: Int = 0, looks: Int = 0, reads: Int = 0, secondLookModel: Int = 0) {
             self.firstPass = firstPass
             self.looks = looks
             self.reads = reads
+            self.secondLookModel = secondLookModel
         }
     }
 
@@ -85,7 +95,8 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         defer { idle.unlock() }
         return available.reduce(into: ModelRuns()) { total, worker in
             total.firstPass += worker.detector.runs + worker.shaped.reduce(0) { $0 + $1.runs }
-            total.looks += worker.refiner?.runs ?? 0
+            total.looks += (worker.refiner?.runs ?? 0) + (worker.secondLook?.runs ?? 0)
+            total.secondLookModel += worker.secondLook?.runs ?? 0
             total.reads += worker.reader.runs
         }
     }
@@ -274,9 +285,14 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         return i == 0 ? worker.detector : worker.shaped[i - 1]
     }
 
+    /// The model of the second look at small plates and faint proposals (`close`: false) or of the close look at large ones.
+    private static func lookModel(_ worker: Worker, close: Bool) -> ONNXPlateDetector {
+        (close ? nil : worker.secondLook) ?? worker.refiner ?? worker.detector
+    }
+
     /// The second look's window shape: its model's input height over width.
-    private static func secondLookAspect(_ worker: Worker) -> Double {
-        let second = worker.refiner ?? worker.detector
+    private static func secondLookAspect(_ worker: Worker, close: Bool = false) -> Double {
+        let second = lookModel(worker, close: close)
         return Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
     }
 
@@ -342,9 +358,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                         confirmAt: Double, firstPassScale: Double) throws -> PlateDetection? {
         let box = detection.box
         let proposal = detection.score < floor
-        let second = worker.refiner ?? worker.detector
-        let aspect = Self.secondLookAspect(worker)
         let close = !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth
+        let second = Self.lookModel(worker, close: close)
+        let aspect = Self.secondLookAspect(worker, close: close)
         // A plate the first pass saw large is found; the close look only places it better.
         if close && configuration.closeLookWindow == nil { return detection }
         let windows = Self.lookWindows(box, in: image, aspect: aspect, close: close ? configuration.closeLookWindow : nil,

@@ -24,6 +24,11 @@ public struct RecognizerConfiguration: Sendable {
     /// With the second look, the first pass proposes boxes down to this fraction of its score floor; those
     /// below the floor count only when the second look confirms them.
     public var proposalFactor: Double = 0.5
+    /// The second look at small plates and faint proposals runs this model when there is one (the refiner's weights at
+    /// 224×128, `plate-refiner-224x128`: 58 % of a 224×224 look's time; the window is cut in its proportions). The close
+    /// look at large plates keeps the square refiner: at 224×128 it lost Brazilian reads (Models/ocr/README.md,
+    /// "Session 17"). nil: the refiner for both looks.
+    public var secondLookRefiner: (path: String, configuration: DetectorModelConfiguration)?
     /// Plates at least this wide (pixels of the first pass's input) get the close look rather than the second
     /// look, unless they are faint proposals: the first pass has found them, and only their box may be off.
     public var secondLookBelowWidth: Double = 60
@@ -128,6 +133,9 @@ public struct RecognizerConfiguration: Sendable {
             workers: workers)
         if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("plate-refiner.onnx")) {
             configuration.refiner = try detector("plate-refiner")
+            if FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent("plate-refiner-224x128.onnx")) {
+                configuration.secondLookRefiner = try detector("plate-refiner-224x128")
+            }
         }
         let shaped = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
             $0.hasPrefix("plate-detector-") && $0.hasSuffix(".onnx") && $0.dropFirst(15).dropLast(5).split(separator: "x").count == 2

@@ -47,7 +47,7 @@ struct ModelOptions: ParsableArguments {
                                                     reader: try Self.reader(ownReader!, resolve: resolve), workers: workers)
         } else {
             configuration = try RecognizerConfiguration.bundled(in: resolvedDirectory(), workers: workers)
-            if let d = ownDetector { configuration.detector = (resolve(d.path), d.configuration); configuration.refiner = nil; configuration.shapedDetectors = [] }
+            if let d = ownDetector { configuration.detector = (resolve(d.path), d.configuration); configuration.refiner = nil; configuration.secondLookRefiner = nil; configuration.shapedDetectors = [] }
             if let r = ownReader { configuration.reader = try Self.reader(r, resolve: resolve) }
         }
         if let v = section?.vehicleDetector { configuration.vehicleDetector = (resolve(v.path), v.configuration) }

@@ -31,6 +31,39 @@ private typealias H = DecodeHarness
         #expect(a.box.iou(b.box) > 0.8)
     }
 
+    @Test func aSmallPlatesSecondLookRunsTheWideRefinerAndPlacesItAsTheSquareOneDoes() throws {
+        // The second look at small plates runs the refiner exported at 224x128 (58 % of a square look's time); the close
+        // look at large plates keeps the square one. A rendered US plate shrunk to 112 px wide on a 1280x720 frame is
+        // 45 px wide in the first pass: a small plate.
+        var configuration = try RecognizerConfiguration.bundled(in: Self.models, workers: 1)
+        let wide = try #require(configuration.secondLookRefiner)
+        #expect(wide.configuration.inputWidth == 224 && wide.configuration.inputHeight == 128)
+        let crop = try ImageCodec.decode(Data(contentsOf: H.repositoryRoot.appendingPathComponent("Samples/plates/us_00.jpg")))
+        let frame = Image(width: 1280, height: 720, format: .bgr24)
+        memset(frame.buffer.bytes, 96, frame.buffer.count)
+        let (w, h, x0, y0) = (crop.width * 6 / 10, crop.height * 6 / 10, 500, 450)
+        for y in 0..<h { for x in 0..<w {                         // a box-filtered shrink by 0.6
+            for c in 0..<3 {
+                var sum = 0, n = 0
+                for sy in (y * 10 / 6)...min(crop.height - 1, (y * 10 + 9) / 6) { for sx in (x * 10 / 6)...min(crop.width - 1, (x * 10 + 9) / 6) {
+                    sum += Int(crop.buffer.bytes.load(fromByteOffset: sy * crop.stride + sx * 3 + c, as: UInt8.self)); n += 1
+                } }
+                frame.buffer.bytes.storeBytes(of: UInt8(sum / n), toByteOffset: (y0 + y) * frame.stride + (x0 + x) * 3 + c, as: UInt8.self)
+            }
+        } }
+        let truth = BoundingBox(xmin: Double(x0), ymin: Double(y0), xmax: Double(x0 + w), ymax: Double(y0 + h))
+        let withWide = try ONNXRecognizer(configuration: configuration)
+        let a = try #require(try withWide.recognize(frame, options: RecognitionOptions()).plates.first)
+        #expect(withWide.modelRuns().secondLookModel >= 1, "the second look ran the 224x128 model")
+        configuration.secondLookRefiner = nil
+        let squareOnly = try ONNXRecognizer(configuration: configuration)
+        let b = try #require(try squareOnly.recognize(frame, options: RecognitionOptions()).plates.first)
+        #expect(squareOnly.modelRuns().secondLookModel == 0 && squareOnly.modelRuns().looks >= 1)
+        #expect(a.box.iou(truth) > 0.7, "224x128: \(a.box)")
+        #expect(b.box.iou(truth) > 0.7, "224x224: \(b.box)")
+        #expect(a.text == b.text)
+    }
+
     @Test func aPlateInARecessIsBoxedOnThePlateNotOnTheRecess() throws {
         // A rendered US plate in a dark recess with a chrome rim and lamps at its ends, as on many trunk lids.
         // The detector before session 8 boxed part of the recess in its first pass and only the close look put
