@@ -160,7 +160,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
                 } else {
                     found = try first.detect(in: image, threshold: proposals)
                 }
-                let aspect = Self.secondLookAspect(worker)
+                let aspect = Self.windowAspect(of: Self.lookModel(worker, close: false))
                 let faint = found.filter { $0.score < threshold && Self.refineWindow($0.box, in: image, aspect: aspect) != nil }
                     .sorted { $0.score > $1.score }.prefix(configuration.maxProposals)
                 detections = found.filter { $0.score >= threshold } + faint
@@ -290,10 +290,9 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         (close ? nil : worker.secondLook) ?? worker.refiner ?? worker.detector
     }
 
-    /// The second look's window shape: its model's input height over width.
-    private static func secondLookAspect(_ worker: Worker, close: Bool = false) -> Double {
-        let second = lookModel(worker, close: close)
-        return Double(second.configuration.inputHeight) / Double(second.configuration.inputWidth)
+    /// A look's window shape: its model's input height over width.
+    private static func windowAspect(of model: ONNXPlateDetector) -> Double {
+        Double(model.configuration.inputHeight) / Double(model.configuration.inputWidth)
     }
 
     /// The window the second look at `box` uses (two plate widths, at least four heights), or nil when it would
@@ -360,7 +359,7 @@ public final class ONNXRecognizer: PlateRecognizer, @unchecked Sendable {
         let proposal = detection.score < floor
         let close = !proposal && box.width * firstPassScale >= configuration.secondLookBelowWidth
         let second = Self.lookModel(worker, close: close)
-        let aspect = Self.secondLookAspect(worker, close: close)
+        let aspect = Self.windowAspect(of: second)
         // A plate the first pass saw large is found; the close look only places it better.
         if close && configuration.closeLookWindow == nil { return detection }
         let windows = Self.lookWindows(box, in: image, aspect: aspect, close: close ? configuration.closeLookWindow : nil,

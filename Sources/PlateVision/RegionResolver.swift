@@ -54,7 +54,7 @@ public struct RegionResolver: Sendable {
             let known = Set(candidates.map(\.text))
             var proposals = Self.constrained(characters, regions: pool)
             if !hinted.isEmpty && characters.count > 4
-                && !pool.contains(where: { !RegionTemplates.slots(region: $0, length: characters.count).isEmpty }) {
+                && !pool.contains(where: { !RegionTemplates.compiled(region: $0, length: characters.count).isEmpty }) {
                 // The user named the regions and no plate of theirs has this many characters: a read one character
                 // too long (a bolt, a sticker, a dash read as "I") may lose one character to fit their format.
                 for drop in characters.indices {
@@ -71,14 +71,16 @@ public struct RegionResolver: Sendable {
                 candidates = (candidates + extra).sorted { $0.score > $1.score }
             }
         }
-        let matching = candidates.map { RegionTemplates.matchingRegions($0.text, among: pool) }
+        // Each candidate's text coded once for the template tests below.
+        let coded = candidates.map { RegionTemplates.CodedText($0.text) }
+        let matching = coded.map { RegionTemplates.matchingRegions($0, among: pool) }
         // Among the candidates close enough to the top one, the most probable given the templates:
         // reader score times how likely the templates make that text (a Bayesian prior: a narrow format
         // such as LL DDD LL makes each of its texts likelier than a catch-all format does).
         var chosen = 0
         var bestPosterior = -Double.infinity
         for i in candidates.indices where candidates[i].score >= top.score * margin || i == 0 {
-            let prior = Self.prior(candidates[i].text, regions: matching[i], poolSize: pool.count, topBlueBand: topBlueBand,
+            let prior = Self.prior(coded[i], regions: matching[i], poolSize: pool.count, topBlueBand: topBlueBand,
                                    weights: weights)
             let posterior = log(max(candidates[i].score, 1e-30)) + priorWeight * log(prior)
             if posterior > bestPosterior { bestPosterior = posterior; chosen = i }
@@ -94,7 +96,7 @@ public struct RegionResolver: Sendable {
                                       topBlueBand: topBlueBand, regionWeights: weights)
         let ordered = Array(([best] + candidates.enumerated().filter { $0.offset != chosen }.map(\.element)).prefix(wanted))
         let reading = ([characters] + otherReadings).first { $0.count == best.text.count && !$0.isEmpty }
-        let format = hinted.isEmpty || !matches ? nil : reading.map { Self.formatScore(best.text, reading: $0, regions: regions) }
+        let format = hinted.isEmpty || !matches ? nil : reading.map { Self.formatScore(coded[chosen], reading: $0, regions: regions) }
         return (Resolution(best: best, candidates: ordered, region: region, matchesTemplate: matches, formatScore: format),
                 .accepted(region: region))
     }
@@ -105,7 +107,11 @@ public struct RegionResolver: Sendable {
     /// took for 0 (0 at 0.9, O at 0.08) is an O at 0.8 once the format says a letter goes there, where the plain
     /// product counts it as a 0.08 character; a character the format does not question keeps its probability.
     static func formatScore(_ text: String, reading: [CharacterAlternatives], regions: [String]) -> Double {
-        let coded = RegionTemplates.CodedText(text)
+        formatScore(RegionTemplates.CodedText(text), reading: reading, regions: regions)
+    }
+
+    /// `formatScore(_:reading:regions:)` of a text already coded.
+    static func formatScore(_ coded: RegionTemplates.CodedText, reading: [CharacterAlternatives], regions: [String]) -> Double {
         let chars = coded.characters
         guard chars.count == reading.count else { return 0 }
         let choiceCodes = reading.map(Self.codes)
@@ -133,7 +139,12 @@ public struct RegionResolver: Sendable {
     /// (vanity plates, unknown formats) so a confident read that fits no template still stands.
     static func prior(_ text: String, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil,
                       weights: [String: Double]? = nil) -> Double {
-        let coded = RegionTemplates.CodedText(text)
+        prior(RegionTemplates.CodedText(text), regions: matching, poolSize: poolSize, topBlueBand: topBlueBand, weights: weights)
+    }
+
+    /// `prior(_:regions:poolSize:topBlueBand:weights:)` of a text already coded.
+    static func prior(_ coded: RegionTemplates.CodedText, regions matching: [String], poolSize: Int, topBlueBand: Bool? = nil,
+                      weights: [String: Double]? = nil) -> Double {
         let length = coded.characters.count
         var total = 0.05 * pow(36, -Double(length))
         for region in matching {
@@ -204,7 +215,8 @@ public struct RegionResolver: Sendable {
         if text.unicodeScalars.contains(where: { (0xAC00...0xD7A3).contains($0.value) }) { return RegionGuess(code: "kr", score: 0.95) }
         if text.contains(where: { RegionTemplates.chineseProvinces.contains($0) }) { return RegionGuess(code: "cn", score: 0.95) }
         if !matching.isEmpty {
-            let weights = matching.map { prior(text, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) * (regionWeights?[$0] ?? 1) }
+            let coded = RegionTemplates.CodedText(text)
+            let weights = matching.map { prior(coded, regions: [$0], poolSize: 1, topBlueBand: topBlueBand) * (regionWeights?[$0] ?? 1) }
             // Equally likely templates (LLL DDDD fits Brazil, Austria's catch-all and twenty states) go to the country
             // with the most regions that fit, then by name: a US-style text is a state's, not Austria's.
             let fits = Dictionary(grouping: matching, by: RegionTemplates.country(of:)).mapValues(\.count)

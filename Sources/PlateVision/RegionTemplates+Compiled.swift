@@ -56,7 +56,7 @@ extension RegionTemplates {
         }
     }
 
-    /// The lengths the table holds; longer texts are expanded on demand (and cached) as before.
+    /// The lengths the table holds; longer texts are expanded on demand (and cached).
     static let compiledLengths = 1...12
 
     /// Every region's templates at every length of `compiledLengths`, expanded and compiled once.
@@ -72,15 +72,24 @@ extension RegionTemplates {
         return table
     }()
 
-    /// `compiledTable`'s expansions as plain slots (what `slots(region:length:)` answers).
-    static let slotTable: [String: [[Slots]]] = compiledTable.mapValues { $0.map { $0.map(\.slots) } }
+    /// A region (lower case) and a text length: the key of the templates longer than `compiledLengths`.
+    struct LengthKey: Hashable { let region: String; let length: Int }
 
-    /// The compiled templates of `region` (lower case) at `length`.
+    /// The compiled templates of `region` at `length`: from `compiledTable`, or for longer texts expanded on the first
+    /// ask and cached.
     static func compiled(region: String, length: Int) -> [Compiled] {
-        if compiledLengths.contains(length), let byLength = compiledTable[region] ?? compiledTable[region.lowercased()] {
-            return byLength[length]
+        if compiledLengths.contains(length) {
+            return (compiledTable[region] ?? compiledTable[region.lowercased()])?[length] ?? []
         }
-        return slots(region: region, length: length).map(Compiled.init)
+        let key = LengthKey(region: region.lowercased(), length: length)
+        slotCache.lock()
+        if let hit = longCache[key] { slotCache.unlock(); return hit }
+        slotCache.unlock()
+        let all = (patterns[key.region] ?? []).flatMap { expansions(of: $0, length: length) }.map(Compiled.init)
+        slotCache.lock()
+        longCache[key] = all
+        slotCache.unlock()
+        return all
     }
 
     /// Whether the text fits a template of `region`.

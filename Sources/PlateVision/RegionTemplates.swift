@@ -149,8 +149,12 @@ public enum RegionTemplates {
 
     /// Regions whose templates `text` matches, sorted.
     public static func matchingRegions(_ text: String, among candidates: [String]? = nil) -> [String] {
-        let coded = CodedText(text)
-        return (candidates ?? codes).filter { matches(coded, region: $0) }
+        matchingRegions(CodedText(text), among: candidates)
+    }
+
+    /// Regions whose templates the coded text matches, in `candidates`' order (all regions, sorted, when nil).
+    static func matchingRegions(_ coded: CodedText, among candidates: [String]? = nil) -> [String] {
+        (candidates ?? codes).filter { matches(coded, region: $0) }
     }
 
     /// Translates one pattern into an anchored regular expression.
@@ -210,20 +214,9 @@ extension RegionTemplates {
         return out
     }
 
-    /// Cached expansions of every template of `region` at `length`.
+    /// Expansions of every template of `region` at `length` (the compiled templates' sets; see `compiled(region:length:)`).
     public static func slots(region: String, length: Int) -> [Slots] {
-        if compiledLengths.contains(length), let byLength = slotTable[region] ?? slotTable[region.lowercased()] {
-            return byLength[length]
-        }
-        let key = "\(region.lowercased())/\(length)"
-        slotCache.lock()
-        if let hit = slotCacheStore[key] { slotCache.unlock(); return hit }
-        slotCache.unlock()
-        let all = (patterns[region.lowercased()] ?? []).flatMap { expansions(of: $0, length: length) }
-        slotCache.lock()
-        slotCacheStore[key] = all
-        slotCache.unlock()
-        return all
+        compiled(region: region, length: length).map(\.slots)
     }
 
     /// Every character a template of `regions` can hold (expanded hints such as `us-ca`, `de`): what a reader
@@ -256,8 +249,8 @@ extension RegionTemplates {
         let chars = Array(text)
         var best: Int?
         for length in max(1, chars.count - within)...(chars.count + within) {
-            for slots in slots(region: region, length: length) {
-                let d = editDistance(chars, slots)
+            for template in compiled(region: region, length: length) {
+                let d = editDistance(chars, template.slots)
                 if d <= within && d < (best ?? .max) { best = d }
                 if best == 0 { return 0 }
             }
@@ -283,7 +276,7 @@ extension RegionTemplates {
 
     /// The plate lengths (1...12) some template of `regions` has.
     public static func lengths(of regions: [String]) -> Set<Int> {
-        Set(compiledLengths.filter { length in regions.contains { !slots(region: $0, length: length).isEmpty } })
+        Set(compiledLengths.filter { length in regions.contains { !compiled(region: $0, length: length).isEmpty } })
     }
 
     private struct Token { var alternatives: [Slots]; var min = 1; var max = 1 }
@@ -338,7 +331,7 @@ extension RegionTemplates {
         return tokens
     }
 
-    private static let slotCache = NSLock()
-    nonisolated(unsafe) private static var slotCacheStore: [String: [Slots]] = [:]
+    static let slotCache = NSLock()
+    nonisolated(unsafe) static var longCache: [LengthKey: [Compiled]] = [:]
     nonisolated(unsafe) private static var alphabetCache: [String: Set<Character>] = [:]
 }
