@@ -123,10 +123,11 @@ def main():
     small = {"model": {k: (v.half() if v.dtype.is_floating_point else v) for k, v in ck["model"].items()},
              "ema": {k: (v.half() if v.dtype.is_floating_point else v) for k, v in ck["ema"].items()},
              "step": ck["step"], "args": ck["args"], "alphabet": ck["alphabet"]}
-    small["opt"] = ck["opt"]
+    if "opt" in ck:
+        small["opt"] = ck["opt"]
     if a.small_ckpt:
         torch.save(small, a.small_ckpt)
-        if os.path.getsize(a.small_ckpt) > 25e6:
+        if os.path.getsize(a.small_ckpt) > 25e6 and "opt" in small:
             del small["opt"]
             torch.save(small, a.small_ckpt)
         print("small checkpoint", a.small_ckpt, "%.1f MB" % (os.path.getsize(a.small_ckpt) / 1e6))
