@@ -58,6 +58,11 @@ struct PathPoint {
 
 /// The frame whose image goes with a track's event.
 struct BestFrame {
+    /// Reading scores closer than this are a tie (see `isWorse`).
+    static let scoreTie = 0.001
+    /// On a tie, how much larger a plate's box must be to make the better frame.
+    static let clearlyLarger = 1.05
+
     var frame: FrameStamp
     var read: PlateRead?
     var vehicle: VehicleDetection?
@@ -68,13 +73,18 @@ struct BestFrame {
     /// (more pixels to look at). Without plates, the more confident vehicle detection, then the larger one.
     /// Why not "the read closest to the consensus": the pipeline keeps only the current best
     /// frame's image, so the best frame must never move back to a frame it was told to drop.
+    /// Reading scores within `scoreTie` of each other are a tie, and a tie goes to a plate at least `clearlyLarger`
+    /// times the area, else stays: a sure reader scores many frames of one plate 0.9999x, and differences that small
+    /// (or a box a pixel larger) come from where a box's edges fell, so they moved the event's frame by seconds
+    /// between runs whose boxes differed by a pixel (the motion gate's search windows against the whole picture).
     func isWorse(than target: Target, imageSize: ImageSize) -> Bool {
         switch (read, target.plate) {
         case let (current?, candidate?):
             let (currentCut, candidateCut) = (Association.isCut(current.box, in: imageSize),
                                               Association.isCut(candidate.box, in: imageSize))
             if currentCut != candidateCut { return currentCut }
-            return candidate.score > current.score || (candidate.score == current.score && candidate.box.area > current.box.area)
+            if abs(candidate.score - current.score) > Self.scoreTie { return candidate.score > current.score }
+            return candidate.box.area >= current.box.area * Self.clearlyLarger
         case (nil, _?): return true
         case (_?, nil): return false
         case (nil, nil):

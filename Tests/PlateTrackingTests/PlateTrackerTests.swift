@@ -373,6 +373,27 @@ import Testing
         #expect(event.bestFrameIndex == 8)
     }
 
+    @Test func sureReadsThatDifferByNoiseKeepTheirFrameUntilAClearlyLargerPlate() throws {
+        // A sure reader scores every frame of a plate 0.9999x; which of those is highest, or whose box is a pixel
+        // larger, depends on where each box's edges fell (the motion gate's windows against the whole picture moved
+        // a test event's frame by 3 s between runs). Such frames tie: the first stays the event's frame until a plate
+        // clearly larger (5 %) is read as surely.
+        var scenario = Scenario()
+        scenario.crossing(frames: 0..<20, degrees: 0, speed: 300, text: { _ in "SURE123" },
+                          score: { 0.9999 - Double(($0 * 7) % 10) * 0.00002 })
+        for (index, grow) in [(5, 1.0), (9, 3.0), (12, 8.0)] {
+            var read = try #require(scenario.plates[index]?.first)
+            read.box = BoundingBox(xmin: read.box.xmin, ymin: read.box.ymin, xmax: read.box.xmax + grow, ymax: read.box.ymax)
+            scenario.plates[index] = [read]
+        }
+        // Frame 5 is 0.8 % larger and frame 9 2.5 %: noise. Frame 12 is 6.7 % larger.
+        let outputs = scenario.run(frameCount: 40)
+        let event = try #require(outputs.events.only)
+        #expect(event.bestFrameIndex == 12)
+        let changes = outputs.compactMap { if case .bestFrameChanged(_, let f) = $0.output { f } else { nil } }
+        #expect(changes == [12])
+    }
+
     @Test func positionSecIsTheMediaTimeOfTheBestRead() throws {
         var scenario = Scenario()
         scenario.crossing(frames: 10..<30, degrees: 0, speed: 300, text: { _ in "POS1234" },
